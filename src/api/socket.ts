@@ -1,0 +1,345 @@
+// The low-level socket API: BSD-socket-shaped calls over the TCP layer (socket, bind, listen,
+// accept, connect, send, recv, shutdown, close, abort, setOption/getOption) with non-blocking
+// semantics (results are values or error codes such as 'EAGAIN' and 'EINPROGRESS', never
+// exceptions), and an epoll-style Poller. Every higher API (net, streams, packetdrill) is built
+// on this file.
+import { IpAddr } from '../wire/ip-addr.js';
+import { type TcpLayer, type Binding, defaultSocketOptions } from '../tcp/tcp.js';
+import { type Tcb, Ready } from '../tcp/tcb.js';
+import type { Listener } from '../tcp/listener.js';
+import type { SocketErrorCode } from '../tcp/errors.js';
+import type { TcpState } from '../tcp/state.js';
+import { millis, seconds } from '../time/instant.js';
+
+export { Ready };
+
+/** Socket options by name, in the units of their Linux counterparts (seconds, milliseconds, bytes). */
+export interface SocketOptionValues {
+  /** TCP_NODELAY. */
+  noDelay: boolean;
+  /** TCP_CORK. */
+  cork: boolean;
+  /** SO_KEEPALIVE. */
+  keepAlive: boolean;
+  /** TCP_KEEPIDLE, seconds. */
+  keepIdle: number;
+  /** TCP_KEEPINTVL, seconds. */
+  keepInterval: number;
+  /** TCP_KEEPCNT. */
+  keepCount: number;
+  /** SO_LINGER: undefined = off, otherwise the linger time in seconds (0 = reset on close). */
+  linger: number | undefined;
+  /** SO_REUSEADDR. */
+  reuseAddress: boolean;
+  /** TCP_USER_TIMEOUT, milliseconds (0 = default). */
+  userTimeout: number;
+  /** TCP_MAXSEG, bytes (0 = from the route). */
+  maxSegment: number;
+  /** TCP_SYNCNT (0 = stack default). */
+  synCount: number;
+  /** TCP_LINGER2, seconds (0 = stack default). */
+  linger2: number;
+}
+
+/** Which phase of its life a socket is in. */
+export type SocketPhase = 'open' | 'bound' | 'listening' | 'connected' | 'closed';
+
+/** A TCP socket. Calls return values or error codes; they never throw for network conditions. */
+export class TcpSocket {
+  private binding: Binding | undefined;
+  private listener: Listener | undefined;
+  private tcb: Tcb | undefined;
+  private reuseAddress = false;
+  private phaseValue: SocketPhase = 'open';
+  /** Called when readiness may have changed (socket layer wake-ups; the Poller sets this). */
+  onReady: ((sock: TcpSocket, events: number) => void) | undefined;
+  private readonly opts;
+
+  /** Creates an unconnected socket; use `SocketLayer.socket()`. */
+  constructor(private readonly tcp: TcpLayer, readonly family: 4 | 6 = 4, fromTcb?: Tcb) {
+    this.opts = fromTcb?.opts ?? defaultSocketOptions(tcp.config);
+    if (fromTcb !== undefined) this.attach(fromTcb);
+  }
+
+  /** The socket's phase. */
+  get phase(): SocketPhase {
+    return this.phaseValue;
+  }
+  /** The connection state (RFC 9293 names), LISTEN for listeners, CLOSED otherwise. */
+  get state(): TcpState {
+    if (this.tcb !== undefined) return this.tcb.state;
+    return this.phaseValue === 'listening' ? 'LISTEN' : 'CLOSED';
+  }
+  /** The connection's TCB (for statistics and tools), if connected. */
+  get connection(): Tcb | undefined {
+    return this.tcb;
+  }
+  /** The local address, once bound or connected. */
+  get localAddress(): IpAddr | undefined {
+    return this.tcb?.local ?? this.binding?.addr;
+  }
+  /** The local port, once bound or connected. */
+  get localPort(): number | undefined {
+    return this.tcb?.localPort ?? this.binding?.port;
+  }
+  /** The peer's address, once connecting. */
+  get remoteAddress(): IpAddr | undefined {
+    return this.tcb?.remote;
+  }
+  /** The peer's port, once connecting. */
+  get remotePort(): number | undefined {
+    return this.tcb?.remotePort;
+  }
+
+  /** bind(2): address and port; port 0 picks an ephemeral port. */
+  bind(address: IpAddr | string, port: number): SocketErrorCode | undefined {
+    if (this.phaseValue !== 'open') return 'EINVAL';
+    if (!Number.isInteger(port) || port < 0 || port > 0xffff) return 'EINVAL';
+    const addr = typeof address === 'string' ? IpAddr.parse(address) : { ok: true as const, value: address };
+    if (!addr.ok) return 'EINVAL';
+    const b = this.tcp.bind(addr.value, port, this.reuseAddress);
+    if (typeof b === 'string') return b;
+    this.binding = b;
+    this.phaseValue = 'bound';
+    return undefined;
+  }
+
+  /** listen(2). An unbound socket is bound to the wildcard address and an ephemeral port first. */
+  listen(backlog = 511): SocketErrorCode | undefined {
+    if (this.phaseValue === 'listening') {
+      this.listener!.backlog = Math.min(Math.max(backlog, 0), this.tcp.config.somaxconn);
+      return undefined;
+    }
+    if (this.phaseValue === 'open') {
+      const e = this.bind(IpAddr.any(this.family), 0);
+      if (e !== undefined) return e;
+    }
+    if (this.phaseValue !== 'bound' || this.binding === undefined) return 'EINVAL';
+    const l = this.tcp.listen(this.binding, backlog, this.opts);
+    if (typeof l === 'string') return l;
+    this.listener = l;
+    l.onReady = (_l, ev) => this.onReady?.(this, ev);
+    this.phaseValue = 'listening';
+    return undefined;
+  }
+
+  /** accept(2): the next established connection, or 'EAGAIN'. */
+  accept(): TcpSocket | SocketErrorCode {
+    if (this.listener === undefined) return 'EINVAL';
+    const tcb = this.tcp.accept(this.listener);
+    if (tcb === undefined) return 'EAGAIN';
+    return new TcpSocket(this.tcp, tcb.local.family, tcb);
+  }
+
+  /** connect(2): starts the handshake; returns 'EINPROGRESS' (the SYN leaves at the next poll). */
+  connect(address: IpAddr | string, port: number): SocketErrorCode {
+    if (this.phaseValue === 'connected') return this.tcb!.state === 'SYN-SENT' ? 'EALREADY' : 'EISCONN';
+    if (this.phaseValue === 'listening' || this.phaseValue === 'closed') return 'EINVAL';
+    const addr = typeof address === 'string' ? IpAddr.parse(address) : { ok: true as const, value: address };
+    if (!addr.ok || !Number.isInteger(port) || port <= 0 || port > 0xffff) return 'EINVAL';
+    const tcb = this.tcp.connect(addr.value, port, this.opts, this.binding);
+    if (typeof tcb === 'string') return tcb;
+    if (this.binding !== undefined) {
+      // The connection now holds the port; the bind reservation is released.
+      this.tcp.unbind(this.binding);
+      this.binding = undefined;
+    }
+    this.attach(tcb);
+    if (this.opts.keepAlive) this.tcp.optionsChanged(tcb);
+    return 'EINPROGRESS';
+  }
+
+  private attach(tcb: Tcb): void {
+    this.tcb = tcb;
+    this.phaseValue = 'connected';
+    tcb.onReady = (_t, ev) => this.onReady?.(this, ev);
+  }
+
+  /** send(2): queues bytes; returns how many were taken, 'EAGAIN' when the buffer is full, or an error. */
+  send(data: Uint8Array): number | SocketErrorCode {
+    // After close() the descriptor is gone (EBADF), even while its connection finishes closing.
+    if (this.tcb === undefined || this.phaseValue === 'closed') return this.phaseValue === 'closed' ? 'EBADF' : 'ENOTCONN';
+    if (data.length === 0) return 0;
+    const n = this.tcp.send(this.tcb, data);
+    if (n === 0) return 'EAGAIN';
+    return n;
+  }
+
+  /** recv(2): copies up to out.length bytes; 0 at end of stream; 'EAGAIN' when nothing is there yet. */
+  recv(out: Uint8Array): number | SocketErrorCode {
+    if (this.tcb === undefined || this.phaseValue === 'closed') return this.phaseValue === 'closed' ? 'EBADF' : 'ENOTCONN';
+    return this.tcp.recv(this.tcb, out);
+  }
+
+  /** Bytes waiting to be read (FIONREAD / SIOCINQ). */
+  get readableLength(): number {
+    return this.tcb?.rcvBuf.length ?? 0;
+  }
+  /** Free space in the send buffer. */
+  get writableLength(): number {
+    return this.tcb?.sndBuf.free ?? 0;
+  }
+
+  /** shutdown(2). */
+  shutdown(how: 'read' | 'write' | 'both'): SocketErrorCode | undefined {
+    if (this.phaseValue === 'closed') return 'EBADF';
+    if (this.tcb === undefined) return 'ENOTCONN';
+    return this.tcp.shutdown(this.tcb, how);
+  }
+
+  /** close(2): releases the socket; the connection finishes its close on its own. */
+  close(): void {
+    if (this.phaseValue === 'closed') return;
+    if (this.listener !== undefined) this.tcp.closeListener(this.listener);
+    if (this.binding !== undefined) this.tcp.unbind(this.binding);
+    if (this.tcb !== undefined) this.tcp.close(this.tcb);
+    this.phaseValue = 'closed';
+    this.onReady = undefined;
+  }
+
+  /** Aborts the connection with a reset (RFC 9293 §3.10.5) and releases the socket. */
+  abort(): void {
+    if (this.tcb !== undefined) {
+      this.tcb.onReady = undefined;
+      this.tcp.abort(this.tcb);
+    }
+    this.close();
+  }
+
+  /** SO_ERROR: the pending error, cleared by reading it. */
+  takeError(): SocketErrorCode | undefined {
+    return this.tcb === undefined ? undefined : this.tcp.takeError(this.tcb);
+  }
+
+  /** The readiness of this socket now (level-triggered): a mask of `Ready` bits. */
+  readiness(): number {
+    const t = this.tcb;
+    if (this.listener !== undefined) return this.listener.acceptQueue.length > 0 ? Ready.ACCEPT | Ready.READABLE : 0;
+    if (t === undefined) return this.phaseValue === 'closed' ? Ready.HANGUP : 0;
+    let r = 0;
+    if (t.error !== undefined) r |= Ready.ERROR | Ready.READABLE | Ready.WRITABLE;
+    if (t.rcvBuf.length > 0) r |= Ready.READABLE;
+    const s = t.state;
+    const peerClosed = s === 'CLOSE-WAIT' || s === 'CLOSING' || s === 'LAST-ACK' || s === 'TIME-WAIT' || s === 'CLOSED';
+    if (peerClosed || t.readShut) r |= Ready.READABLE | Ready.RDHUP;
+    if ((s === 'ESTABLISHED' || s === 'CLOSE-WAIT') && !t.finQueued && t.sndBuf.free > 0) r |= Ready.WRITABLE;
+    // Linux (tcp_poll): once the sending side is shut down a write fails at once (EPIPE), so the
+    // socket reports writable instead of leaving a writer waiting forever.
+    if (t.finQueued || s === 'CLOSED') r |= Ready.WRITABLE;
+    if (s === 'CLOSED' || (peerClosed && t.finQueued)) r |= Ready.HANGUP;
+    return r;
+  }
+
+  /** setsockopt(2). */
+  setOption<K extends keyof SocketOptionValues>(name: K, value: SocketOptionValues[K]): SocketErrorCode | undefined {
+    const o = this.opts;
+    const num = (v: unknown, min: number, max: number): number | undefined =>
+      typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : undefined;
+    switch (name) {
+      case 'noDelay': o.noDelay = value === true; break;
+      case 'cork': o.cork = value === true; break;
+      case 'keepAlive': o.keepAlive = value === true; break;
+      case 'reuseAddress': this.reuseAddress = value === true; break;
+      case 'keepIdle': { const v = num(value, 1, 32767); if (v === undefined) return 'EINVAL'; o.keepIdle = seconds(v); break; }
+      case 'keepInterval': { const v = num(value, 1, 32767); if (v === undefined) return 'EINVAL'; o.keepInterval = seconds(v); break; }
+      case 'keepCount': { const v = num(value, 1, 127); if (v === undefined) return 'EINVAL'; o.keepCount = v; break; }
+      case 'linger': {
+        if (value === undefined) { o.linger = undefined; break; }
+        const v = num(value, 0, 0x7fffffff); if (v === undefined) return 'EINVAL'; o.linger = v; break;
+      }
+      case 'userTimeout': { const v = num(value, 0, 0x7fffffff); if (v === undefined) return 'EINVAL'; o.userTimeout = millis(v); break; }
+      case 'maxSegment': { const v = num(value, 0, 65535); if (v === undefined || (v !== 0 && v < 88)) return 'EINVAL'; o.maxSeg = v; break; }
+      case 'synCount': { const v = num(value, 1, 127); if (v === undefined) return 'EINVAL'; o.synCount = v; break; }
+      case 'linger2': { const v = num(value, 0, 0x7fffffff); if (v === undefined) return 'EINVAL'; o.linger2 = seconds(v); break; }
+      default: return 'ENOPROTOOPT';
+    }
+    if (this.tcb !== undefined) this.tcp.optionsChanged(this.tcb);
+    return undefined;
+  }
+
+  /** getsockopt(2). */
+  getOption<K extends keyof SocketOptionValues>(name: K): SocketOptionValues[K] {
+    const o = this.opts;
+    const values: SocketOptionValues = {
+      noDelay: o.noDelay, cork: o.cork, keepAlive: o.keepAlive,
+      keepIdle: o.keepIdle / 1e6, keepInterval: o.keepInterval / 1e6, keepCount: o.keepCount,
+      linger: o.linger, reuseAddress: this.reuseAddress, userTimeout: o.userTimeout / 1e3,
+      maxSegment: this.tcb?.mss ?? (o.maxSeg || 536), synCount: o.synCount || this.tcp.config.synRetries,
+      linger2: (o.linger2 || this.tcp.config.finTimeout) / 1e6,
+    };
+    return values[name];
+  }
+}
+
+/** One ready socket reported by `Poller.wait`. */
+export interface PollEvent<T> {
+  socket: TcpSocket;
+  events: number;
+  data: T;
+}
+
+/**
+ * An epoll-style readiness multiplexer. Level-triggered like epoll's default: a socket stays in
+ * the ready list while it is ready. Wake-ups are O(1) per event; `wait` only looks at sockets
+ * that had events, so a million idle sockets cost nothing.
+ */
+export class Poller<T = undefined> {
+  private readonly interest = new Map<TcpSocket, { mask: number; data: T }>();
+  private readonly ready = new Set<TcpSocket>();
+  /** Called when a registered socket may have become ready (drivers use it to schedule a `wait`). */
+  onWake: (() => void) | undefined;
+
+  /** Registers `socket` for the events in `mask` (Ready bits; ERROR and HANGUP are always reported). */
+  add(socket: TcpSocket, mask: number, data: T): void {
+    this.interest.set(socket, { mask, data });
+    socket.onReady = (s) => this.wake(s);
+    if (socket.readiness() !== 0) this.wake(socket);
+  }
+  /** Changes the interest mask. */
+  modify(socket: TcpSocket, mask: number): void {
+    const e = this.interest.get(socket);
+    if (e !== undefined) e.mask = mask;
+    this.wake(socket);
+  }
+  /** Unregisters a socket. */
+  delete(socket: TcpSocket): void {
+    this.interest.delete(socket);
+    this.ready.delete(socket);
+    socket.onReady = undefined;
+  }
+  /** Number of registered sockets. */
+  get size(): number {
+    return this.interest.size;
+  }
+
+  private wake(s: TcpSocket): void {
+    if (!this.interest.has(s)) return;
+    this.ready.add(s);
+    this.onWake?.();
+  }
+
+  /** Returns up to `max` sockets that are ready now, with their ready events. */
+  wait(max = Infinity): PollEvent<T>[] {
+    const out: PollEvent<T>[] = [];
+    for (const s of this.ready) {
+      if (out.length >= max) break;
+      const e = this.interest.get(s);
+      const ev = e === undefined ? 0 : s.readiness() & (e.mask | Ready.ERROR | Ready.HANGUP);
+      if (ev === 0) {
+        this.ready.delete(s);
+        continue;
+      }
+      out.push({ socket: s, events: ev, data: e!.data });
+    }
+    return out;
+  }
+}
+
+/** Creates sockets on a TCP layer. */
+export class SocketLayer {
+  constructor(readonly tcp: TcpLayer) {}
+  /** socket(AF_INET or AF_INET6, SOCK_STREAM). */
+  socket(family: 4 | 6 = 4): TcpSocket {
+    return new TcpSocket(this.tcp, family);
+  }
+}

@@ -1,0 +1,147 @@
+// Scenarios: hosts (Stacks) joined by simulated links with impairments, run in virtual time,
+// recording every frame on the wire (with losses) and every TCP state change, so that a run can
+// be asserted on, drawn as a sequence diagram and saved as a pcap. Tests, the tour and `synack
+// demo` are built on this.
+import { Stack } from '../stack.js';
+import { SimRng } from './rng.js';
+import { Simulation, type RunOptions, type RunResult } from './driver.js';
+import { PointToPoint } from '../link/memory.js';
+import { impair, type ImpairOptions, type ImpairedPort } from '../link/impair.js';
+import { capture, type CaptureSink } from '../link/capture.js';
+import type { Port, Medium } from '../link/link.js';
+import { IpAddr } from '../wire/ip-addr.js';
+import { type Duration, type Instant, millis } from '../time/instant.js';
+import type { TcpConfig } from '../tcp/config.js';
+import type { TraceEvent } from '../trace/events.js';
+import { SocketLayer } from '../api/socket.js';
+import { renderDiagram, type DiagramOptions, type StateRecord, type WireRecord } from '../trace/diagram.js';
+
+/** One end of a scenario: a stack, its sockets, its address. */
+export interface Host {
+  readonly name: string;
+  readonly stack: Stack;
+  readonly sockets: SocketLayer;
+  readonly addr: IpAddr;
+  readonly addr6: IpAddr;
+  /** The impairer on what this host sends. */
+  readonly egress: ImpairedPort;
+}
+
+/** How to build a two-host scenario. */
+export interface TwoHostOptions {
+  seed?: number;
+  /** One-way propagation delay of the link (default 10 ms). */
+  delay?: Duration;
+  /** IP MTU of the link (default 1500). */
+  mtu?: number;
+  medium?: Medium;
+  /** Impairments on what the client sends, and on what the server sends. */
+  clientImpair?: ImpairOptions;
+  serverImpair?: ImpairOptions;
+  /** TCP configuration for both, or each. */
+  tcp?: Partial<TcpConfig>;
+  clientTcp?: Partial<TcpConfig>;
+  serverTcp?: Partial<TcpConfig>;
+  /** Host names (default client / server). */
+  names?: [string, string];
+  /** Records every frame at the client's end of the wire. */
+  capture?: CaptureSink;
+  /** Extra trace consumer. */
+  onTrace?: (ev: TraceEvent) => void;
+}
+
+/** A client and a server on one point-to-point link. */
+export class Scenario {
+  readonly sim: Simulation;
+  readonly rng: SimRng;
+  readonly client: Host;
+  readonly server: Host;
+  readonly link: PointToPoint;
+  /** Every frame sent, in order, with where it was lost. */
+  readonly wire: WireRecord[] = [];
+  /** Every TCP state change of either host. */
+  readonly states: StateRecord[] = [];
+  /** Every trace event of either host. */
+  readonly trace: TraceEvent[] = [];
+  readonly medium: Medium;
+
+  constructor(opts: TwoHostOptions = {}) {
+    this.rng = new SimRng(opts.seed ?? 1);
+    this.sim = new Simulation();
+    this.medium = opts.medium ?? 'ethernet';
+    this.link = new PointToPoint({ delay: opts.delay ?? millis(10), mtu: opts.mtu ?? 1500, medium: this.medium });
+    const [cn, sn] = opts.names ?? ['client', 'server'];
+    const ends: [Port, Port] = opts.capture !== undefined
+      ? [capture(this.link.a, opts.capture, { name: cn }), this.link.b]
+      : [this.link.a, this.link.b];
+    this.sim.add(this.link, 'link');
+    const mk = (name: string, peer: string, port: Port, octet: number, imp: ImpairOptions | undefined, tcp: Partial<TcpConfig>): Host => {
+      const egress = impair(this.recorder(port, name, peer), { ...imp, onEvent: (ev) => this.onImpair(ev.frame, ev.kind, ev.reason, ev.direction, imp) }, this.rng.fork(`impair-${name}`));
+      const stack = new Stack({
+        rng: this.rng.fork(name), name, tcp, clock: () => this.sim.now,
+        tracer: (ev) => this.onTrace(ev, opts.onTrace),
+      });
+      stack.addInterface({ port: egress, ipv4: `10.0.0.${octet}/24`, ipv6: `fd00::${octet}/64`, mac: `02:00:00:00:00:0${octet}` });
+      this.sim.add(egress, `impair-${name}`).add(stack, name);
+      return { name, stack, sockets: new SocketLayer(stack.tcp), addr: IpAddr.from(`10.0.0.${octet}`), addr6: IpAddr.from(`fd00::${octet}`), egress };
+    };
+    this.client = mk(cn, sn, ends[0], 1, opts.clientImpair, { ...opts.tcp, ...opts.clientTcp });
+    this.server = mk(sn, cn, ends[1], 2, opts.serverImpair, { ...opts.tcp, ...opts.serverTcp });
+  }
+
+  private readonly byFrame = new WeakMap<Uint8Array, WireRecord>();
+
+  /** Wraps a port so every frame the host sends is recorded (before impairment). */
+  private recorder(inner: Port, from: string, to: string): Port {
+    const wire = this.wire;
+    const byFrame = this.byFrame;
+    const medium = this.medium;
+    const outer: Port = {
+      medium: inner.medium,
+      get mtu() { return inner.mtu; },
+      send(frame: Uint8Array, now: Instant): void {
+        const rec: WireRecord = { sentAt: now, from, to, frame: frame.slice(), medium };
+        wire.push(rec);
+        byFrame.set(frame, rec);
+        inner.send(frame, now);
+      },
+      onFrame: undefined,
+    };
+    inner.onFrame = (f, now) => outer.onFrame?.(f, now);
+    return outer;
+  }
+
+  private onImpair(frame: Uint8Array, kind: string, reason: string, direction: string, _imp: ImpairOptions | undefined): void {
+    if (kind !== 'drop' || direction !== 'egress') return;
+    const rec = this.byFrame.get(frame);
+    if (rec !== undefined) rec.lost = reason;
+  }
+
+  private onTrace(ev: TraceEvent, extra: ((ev: TraceEvent) => void) | undefined): void {
+    this.trace.push(ev);
+    if (ev.kind === 'tcp-state') this.states.push({ at: ev.at, host: ev.stack, state: ev.to });
+    extra?.(ev);
+  }
+
+  /** Virtual now. */
+  get now(): Instant {
+    return this.sim.now;
+  }
+  /** Runs the simulation (see Simulation.run). */
+  run(opts: RunOptions = {}): RunResult {
+    return this.sim.run(opts);
+  }
+  /** Runs for `ms` milliseconds of virtual time. */
+  advance(ms: number): RunResult {
+    return this.sim.advance(millis(ms));
+  }
+  /** Runs until `cond` holds or `maxMs` of virtual time pass; returns whether it held. */
+  runUntil(cond: () => boolean, maxMs = 600_000): boolean {
+    const r = this.sim.run({ until: cond, maxDuration: millis(maxMs) });
+    return r.reason === 'until' || cond();
+  }
+  /** The sequence diagram of everything so far. */
+  diagram(opts: DiagramOptions = {}): string {
+    return renderDiagram(this.wire, this.states, { hosts: [this.client.name, this.server.name], ...opts });
+  }
+}

@@ -1,0 +1,575 @@
+// SEGMENT ARRIVES (RFC 9293 §3.10.7) for a connection that exists: SYN-SENT (§3.10.7.3) and the
+// other states (§3.10.7.4) in the RFC's order: sequence number, RST, SYN, ACK, URG, text, FIN.
+// LISTEN and CLOSED (no TCB) are handled by the TcpLayer. classify.ts decides acceptability;
+// this file acts on the verdict.
+import type { Instant } from '../time/instant.js';
+import { type Seq, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMin } from './seq.js';
+import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
+import { type ClassifySeg, classify, synSentAckAcceptable, synRcvdAckAcceptable, acksNewData, windowUpdateAllowed } from './classify.js';
+import { acceptsText } from './state.js';
+import { type Tcb, Ready } from './tcb.js';
+import type { TcpLayer } from './tcp.js';
+import { emit, sendAck, sendChallengeAck, sendResetFor, sendActiveReset, tsClock } from './output.js';
+
+/** The classify view of a parsed segment, reused per layer (no allocation per segment). */
+function segView(tcp: TcpLayer, seg: TcpRepr): ClassifySeg {
+  const v = tcp.scratchSeg;
+  v.seq = seg.seq;
+  v.ack = seg.ack;
+  v.flags = seg.flags;
+  v.dataLen = seg.payload.length;
+  v.tsval = seg.options.timestamp?.tsval;
+  return v;
+}
+
+/** Processes a segment for an existing connection. The caller runs `output` afterwards. */
+export function segmentArrives(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
+  switch (tcb.state) {
+    case 'SYN-SENT':
+      synSent(tcp, tcb, seg, now);
+      return;
+    case 'CLOSED':
+    case 'LISTEN':
+      tcp.countDrop('closed-tcb');
+      return;
+    case 'SYN-RECEIVED':
+    case 'ESTABLISHED':
+    case 'FIN-WAIT-1':
+    case 'FIN-WAIT-2':
+    case 'CLOSE-WAIT':
+    case 'CLOSING':
+    case 'LAST-ACK':
+    case 'TIME-WAIT':
+      otherStates(tcp, tcb, seg, now);
+      return;
+  }
+}
+
+/** Takes the options of a SYN or SYN-ACK into the TCB (RFC 9293 §3.7.1, RFC 7323 §2-3, RFC 2018 §2). */
+export function negotiateOptions(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
+  const o = seg.options;
+  const cfg = tcp.config;
+  // RFC 9293 §3.7.1 (MUST-15): "If an MSS Option is not received at connection setup, TCP
+  // implementations MUST assume a default send MSS of 536 (576 - 40) for IPv4 or 1220 (1280 - 60)
+  // for IPv6."
+  tcb.peerMss = o.mss !== undefined && o.mss > 0 ? o.mss : tcb.remote.family === 4 ? 536 : 1220;
+  // RFC 7323 §2.2: scaling is used only when both SYNs carry the option; §2.3: shifts above 14
+  // are treated as 14.
+  if (cfg.windowScaling && o.wscale !== undefined) {
+    tcb.wsOk = true;
+    tcb.sndWscale = Math.min(o.wscale, 14);
+    tcb.rcvWscale = tcb.wantRcvWscale;
+  } else {
+    tcb.wsOk = false;
+    tcb.sndWscale = 0;
+    tcb.rcvWscale = 0;
+  }
+  tcb.sackOk = cfg.sack && o.sackPermitted === true;
+  if (cfg.timestamps && o.timestamp !== undefined) {
+    tcb.tsOk = true;
+    tcb.tsRecent = o.timestamp.tsval;
+    tcb.tsRecentAt = now;
+  } else {
+    tcb.tsOk = false;
+  }
+  tcp.updateMss(tcb);
+}
+
+/** RFC 9293 §3.10.7.3: SEGMENT ARRIVES in SYN-SENT. */
+function synSent(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
+  const f = seg.flags;
+  const hasAck = (f & TcpFlag.ACK) !== 0;
+  // First: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is set, if
+  // so drop the segment and return) <SEQ=SEG.ACK><CTL=RST> and discard the segment."
+  if (hasAck && !synSentAckAcceptable(tcb.iss, tcb.sndNxt, seg.ack)) {
+    tcp.countDrop('syn-sent:bad-ack');
+    sendResetFor(tcp, tcb.local, tcb.remote, seg, now);
+    return;
+  }
+  // Second: RST. "If the ACK was acceptable, then signal to the user 'error: connection reset',
+  // drop the segment, enter CLOSED state". RFC 5961 §3.2 accepts it in SYN-SENT when the ACK
+  // acknowledges the SYN. "Otherwise (no ACK), drop the segment and return."
+  if (f & TcpFlag.RST) {
+    if (hasAck) tcp.fail(tcb, 'ECONNREFUSED', 'RST in SYN-SENT', now);
+    else tcp.countDrop('syn-sent:rst-without-ack');
+    return;
+  }
+  // Fourth: SYN.
+  if (!(f & TcpFlag.SYN)) {
+    tcp.countDrop('syn-sent:no-syn');
+    return;
+  }
+  tcb.irs = seg.seq;
+  tcb.rcvNxt = seqAdd(seg.seq, 1);
+  tcb.rcvAdv = tcb.rcvNxt;
+  tcb.lastRecvAt = now;
+  negotiateOptions(tcp, tcb, seg, now);
+  // RFC 7323 §2.2: the window of a SYN is never scaled.
+  tcb.sndWnd = seg.window;
+  tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
+  tcb.sndWl1 = seg.seq;
+  tcb.sndWl2 = seg.ack;
+  if (hasAck) {
+    // "SND.UNA should be advanced to equal SEG.ACK ... If SND.UNA > ISS (our SYN has been ACKed),
+    // change the connection state to ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT>
+    // <CTL=ACK> and send it."
+    handshakeRtt(tcp, tcb, seg, now);
+    tcb.sndUna = seg.ack;
+    tcb.rtxNxt = tcb.sndNxt;
+    tcb.rtxAt = undefined;
+    tcb.retransmits = 0;
+    tcb.firstRetransmitAt = undefined;
+    tcp.setState(tcb, 'ESTABLISHED', 'SYN+ACK received', now);
+    tcb.ackNow = true;
+    tcp.notify(tcb, Ready.WRITABLE);
+    // RFC 9293: "If there are other controls or text in the segment then continue processing at
+    // the sixth step below where the URG bit is checked". Deviation: like Linux without Fast Open
+    // (tcp_rcv_synsent_state_process acks the SYN and frees the segment), text and FIN in a
+    // SYN-ACK are discarded; our ACK covers only the SYN, so the peer sends them again.
+    if (seg.payload.length > 0 || f & TcpFlag.FIN) tcp.countDrop('syn-sent:text-in-syn-ack');
+    return;
+  }
+  // Simultaneous open: "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment
+  // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it." Text is left for the peer to retransmit.
+  tcp.setState(tcb, 'SYN-RECEIVED', 'SYN received in SYN-SENT (simultaneous open)', now);
+  emit(tcp, tcb, TcpFlag.SYN | TcpFlag.ACK, tcb.iss, 0, now);
+}
+
+/** An RTT sample from the handshake (RFC 6298 §2 with Karn's rule; RFC 7323 §4 with timestamps). */
+function handshakeRtt(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
+  const ts = seg.options.timestamp;
+  if (tcb.tsOk && ts !== undefined && ts.tsecr !== 0) {
+    rttFromTsecr(tcb, ts.tsecr, now);
+  } else if (tcb.retransmits === 0 && tcb.rttSeq !== undefined) {
+    tcb.rtt.sample((now - tcb.rttSentAt) as never);
+  }
+  tcb.rttSeq = undefined;
+  tcp.traceCwnd(tcb, now);
+}
+
+/** RFC 7323 §4.1: RTTM from the echoed timestamp (1 ms clock). */
+function rttFromTsecr(tcb: Tcb, tsecr: number, now: Instant): void {
+  const ms = (tsClock(now) - ((tsecr - tcb.tsOffset) >>> 0)) | 0;
+  if (ms >= 0) tcb.rtt.sample(Math.max(ms, 1) * 1000 as never);
+}
+
+/** RFC 9293 §3.10.7.4: SEGMENT ARRIVES in SYN-RECEIVED and the synchronized states. */
+function otherStates(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
+  const f = seg.flags;
+  // Linux (tcp_check_req): a retransmitted SYN in SYN-RECEIVED means our SYN-ACK was lost; send
+  // it again instead of the plain ACK the RFC's sequence check would produce.
+  // Like Linux's inet_rtx_syn_ack, this counts as a retransmission and restarts the SYN-ACK timer.
+  if (tcb.state === 'SYN-RECEIVED' && f & TcpFlag.SYN && !(f & (TcpFlag.ACK | TcpFlag.RST)) && seg.seq === tcb.irs) {
+    emit(tcp, tcb, TcpFlag.SYN | TcpFlag.ACK, tcb.iss, 0, now);
+    tcp.counters.RetransSegs++;
+    tcb.retransmits++;
+    tcb.rtxAt = (now + tcb.rtt.rto) as Instant;
+    tcp.arm(tcb);
+    return;
+  }
+  // Linux (tcp_validate_incoming, "goto pass"): in a simultaneous open the peer's SYN-ACK repeats
+  // the SYN we already took (SEG.SEQ+1 = RCV.NXT) and acknowledges ours (SEG.ACK = SND.NXT). RFC
+  // 9293 §3.5 Figure 8 (line 6) enters ESTABLISHED on it, but the §3.10.7.4 sequence test finds
+  // it unacceptable (it ends at RCV.NXT) and would only ACK it; like Linux, it is taken as the ACK
+  // that completes the open, and acknowledged.
+  const simOpenSynAck = tcb.state === 'SYN-RECEIVED' && tcb.active &&
+    (f & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST | TcpFlag.FIN)) === (TcpFlag.SYN | TcpFlag.ACK) &&
+    seg.payload.length === 0 && seqAdd(seg.seq, 1) === tcb.rcvNxt && seg.ack === tcb.sndNxt;
+  const view = tcp.classifyView(tcb);
+  const verdict = simOpenSynAck ? 'accept' : classify(view, segView(tcp, seg), now, tcp.config.rfc5961);
+  switch (verdict) {
+    case 'drop':
+      tcp.countDrop(f & TcpFlag.RST ? 'rst-out-of-window' : 'unacceptable');
+      return;
+    case 'ack-and-drop':
+      tcp.countDrop('unacceptable-acked');
+      // RFC 9293 §3.10.7.4 TIME-WAIT: "The only thing that can arrive in this state is a
+      // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
+      if (tcb.state === 'TIME-WAIT' && f & TcpFlag.FIN) tcp.restartTimeWait(tcb, now);
+      sendAck(tcp, tcb, now);
+      return;
+    case 'challenge-ack':
+      tcp.countDrop(f & TcpFlag.RST ? 'rst-challenged' : f & TcpFlag.SYN ? 'syn-challenged' : 'ack-challenged');
+      sendChallengeAck(tcp, tcb, now);
+      return;
+    case 'reset':
+      // Without RFC 5961, an in-window SYN in a synchronized state is an error: "send a reset"
+      // (RFC 9293 §3.10.7.4 fourth step, as RFC 793 had it), then tear down as for a RST.
+      // RFC 1337 protects TIME-WAIT from RSTs, not from this.
+      if (!(f & TcpFlag.RST)) {
+        sendActiveReset(tcp, tcb, now);
+        if (tcb.state === 'TIME-WAIT') {
+          tcp.destroy(tcb, 'SYN in window in TIME-WAIT', now);
+          return;
+        }
+      }
+      reset(tcp, tcb, now);
+      return;
+    case 'accept':
+      break;
+  }
+  tcb.lastRecvAt = now;
+  tcb.keepaliveProbes = 0;
+  if (tcb.keepaliveAt !== undefined) tcp.armKeepalive(tcb, now);
+
+  // RFC 7323 §4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent then SEG.TSval is
+  // copied to TS.Recent".
+  const ts = seg.options.timestamp;
+  if (tcb.tsOk && ts !== undefined && seqLe(seg.seq, tcb.rcvNxt) && ((ts.tsval - tcb.tsRecent) | 0) >= 0) {
+    tcb.tsRecent = ts.tsval;
+    tcb.tsRecentAt = now;
+  }
+
+  if (f & TcpFlag.SYN && !simOpenSynAck) {
+    // Only SYN-RECEIVED gets here (classify challenges SYNs in synchronized states). RFC 9293:
+    // "If the connection was initiated with a passive OPEN, then return this connection to the
+    // LISTEN state and return."
+    if (!tcb.active) {
+      tcp.dropChild(tcb, 'SYN in SYN-RECEIVED', now);
+    } else {
+      sendChallengeAck(tcp, tcb, now);
+    }
+    return;
+  }
+
+  // Fifth: ACK.
+  if (tcb.state === 'SYN-RECEIVED') {
+    if (!synRcvdAckAcceptable(tcb.sndUna, tcb.sndNxt, seg.ack)) {
+      // "If the segment acknowledgment is not acceptable, form a reset segment
+      // <SEQ=SEG.ACK><CTL=RST> and send it."
+      tcp.countDrop('syn-received:bad-ack');
+      sendResetFor(tcp, tcb.local, tcb.remote, seg, now);
+      return;
+    }
+    if (!tcp.completePassiveOpen(tcb, now, seg)) return; // accept queue full: the ACK is dropped
+    tcb.sndWnd = seg.window << tcb.sndWscale;
+    tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
+    tcb.sndWl1 = seg.seq;
+    tcb.sndWl2 = seg.ack;
+    handshakeRtt(tcp, tcb, seg, now);
+    if (simOpenSynAck) tcb.ackNow = true;
+  }
+  if (!ackArrives(tcp, tcb, seg, now)) return;
+
+  // Sixth: URG. Urgent data is acknowledged as ordinary data and not signalled out of band
+  // (documented in docs/conformance.md).
+  textAndFin(tcp, tcb, seg, now);
+}
+
+/**
+ * The ACK processing of the fifth step for ESTABLISHED and later states. Returns false when the
+ * segment has been fully handled (the connection closed).
+ */
+function ackArrives(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): boolean {
+  const ack = seg.ack;
+  if (acksNewData(tcb.sndUna, tcb.sndNxt, ack)) {
+    newAck(tcp, tcb, seg, now);
+  } else if (ack === tcb.sndUna && seg.payload.length === 0 && !(seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) &&
+    tcb.flight > 0 && (seg.window << tcb.sndWscale) === tcb.sndWnd) {
+    duplicateAck(tcp, tcb, now);
+  }
+  // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If (SND.WL1 < SEG.SEQ
+  // or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <-
+  // SEG.SEQ, and set SND.WL2 <- SEG.ACK."
+  if (seqLe(tcb.sndUna, ack) && seqLe(ack, tcb.sndNxt) && windowUpdateAllowed(tcb.sndWl1, tcb.sndWl2, seg.seq, ack)) {
+    const wnd = seg.window << tcb.sndWscale;
+    const opened = tcb.sndWnd === 0 && wnd > 0;
+    tcb.sndWnd = wnd;
+    tcb.sndWl1 = seg.seq;
+    tcb.sndWl2 = ack;
+    if (wnd > tcb.maxSndWnd) tcb.maxSndWnd = wnd;
+    if (opened) {
+      tcb.persistAt = undefined;
+      tcb.probes = 0;
+    }
+  }
+  switch (tcb.state) {
+    case 'FIN-WAIT-1':
+      // "In addition to the processing for the ESTABLISHED state, if the FIN segment is now
+      // acknowledged, then enter FIN-WAIT-2 and continue processing in that state."
+      if (tcb.finAcked) {
+        tcp.setState(tcb, 'FIN-WAIT-2', 'our FIN acknowledged', now);
+        if (tcb.orphan) tcp.armFinWait2(tcb, now);
+      }
+      return true;
+    case 'CLOSING':
+      // "if the ACK acknowledges our FIN, then enter the TIME-WAIT state; otherwise, ignore".
+      if (tcb.finAcked) tcp.enterTimeWait(tcb, 'our FIN acknowledged in CLOSING', now);
+      return true;
+    case 'LAST-ACK':
+      // "If our FIN is now acknowledged, delete the TCB, enter the CLOSED state, and return."
+      if (tcb.finAcked) {
+        tcp.destroy(tcb, 'our FIN acknowledged in LAST-ACK', now);
+        return false;
+      }
+      return true;
+    case 'ESTABLISHED':
+    case 'FIN-WAIT-2':
+    case 'CLOSE-WAIT':
+    case 'TIME-WAIT':
+    case 'SYN-RECEIVED':
+      return true;
+    case 'CLOSED':
+    case 'LISTEN':
+    case 'SYN-SENT':
+      return false;
+  }
+}
+
+/** SND.UNA < SEG.ACK =< SND.NXT: free acknowledged bytes, measure RTT, restart the timer, grow cwnd. */
+function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
+  const ack = seg.ack;
+  const ackedSeq = seqDiff(ack, tcb.sndUna);
+  // Free acknowledged data (the SYN and FIN occupy sequence space but no buffer).
+  const dataEnd = seqMin(ack, tcb.sndEnd);
+  const freed = seqDiff(dataEnd, tcb.sndBase);
+  if (freed > 0) {
+    tcb.sndBuf.consume(freed);
+    tcb.sndBase = seqAdd(tcb.sndBase, freed);
+  }
+  tcb.sndUna = ack;
+  if (seqLt(tcb.rtxNxt, ack)) tcb.rtxNxt = ack;
+
+  // RTT: timestamps (RFC 7323 §4.1) or the one timed segment (RFC 6298 §3, Karn's algorithm).
+  const ts = seg.options.timestamp;
+  if (tcb.tsOk && ts !== undefined && ts.tsecr !== 0) {
+    if (tcb.retransmits === 0) rttFromTsecr(tcb, ts.tsecr, now);
+  } else if (tcb.rttSeq !== undefined && seqGe(ack, tcb.rttSeq)) {
+    if (tcb.retransmits === 0) tcb.rtt.sample((now - tcb.rttSentAt) as never);
+    tcb.rttSeq = undefined;
+  }
+  tcb.rtt.resetBackoff();
+  tcb.retransmits = 0;
+  tcb.firstRetransmitAt = undefined;
+  tcb.probes = 0;
+  // RFC 6298 §5.2-5.3: stop the timer when everything is acknowledged, else restart it.
+  tcb.rtxAt = tcb.flight === 0 ? undefined : ((now + tcb.rtt.rto) as Instant);
+  if (tcb.rtxAt !== undefined) tcp.arm(tcb);
+
+  // Congestion control (RFC 5681 §3.1 with RFC 3465 byte counting; NewReno RFC 6582 §3.2).
+  const mss = tcb.mss;
+  if (tcb.recover !== undefined) {
+    if (seqGe(ack, tcb.recover)) {
+      // Full acknowledgment: leave fast recovery, deflate the window.
+      tcb.cwnd = Math.min(tcb.ssthresh, Math.max(tcb.flight, mss) + mss);
+      tcb.recover = undefined;
+    } else {
+      // Partial acknowledgment: retransmit the next unacknowledged segment, deflate by the amount
+      // acknowledged, add back one MSS.
+      retransmitHead(tcp, tcb, now);
+      tcb.cwnd = Math.max(tcb.cwnd - ackedSeq + mss, mss);
+    }
+  } else if (tcb.cwnd < tcb.ssthresh) {
+    tcb.cwnd += Math.min(ackedSeq, 2 * mss); // RFC 3465 §2.2, L = 2*SMSS
+  } else {
+    tcb.cwnd += Math.max(1, Math.floor((mss * mss) / tcb.cwnd));
+  }
+  tcb.dupAcks = 0;
+  tcp.traceCwnd(tcb, now);
+  if (tcb.sndBuf.free > 0) tcp.notify(tcb, Ready.WRITABLE);
+}
+
+/** RFC 5681 §3.2: duplicate ACKs, fast retransmit on the third, inflation during recovery. */
+function duplicateAck(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
+  tcb.dupAcks++;
+  const mss = tcb.mss;
+  if (tcb.recover !== undefined) {
+    tcb.cwnd += mss; // "For each additional duplicate ACK received ... increment cwnd by SMSS"
+    return;
+  }
+  if (tcb.dupAcks !== 3) return;
+  // RFC 5681 §3.2 (2)-(3): ssthresh = max(FlightSize / 2, 2*SMSS); retransmit; cwnd = ssthresh + 3*SMSS.
+  tcb.ssthresh = Math.max(tcb.flight >>> 1, 2 * mss);
+  tcb.recover = tcb.sndNxt;
+  retransmitHead(tcp, tcb, now);
+  tcb.cwnd = tcb.ssthresh + 3 * mss;
+  tcp.counters.TCPFastRetrans++;
+  tcp.traceCwnd(tcb, now);
+}
+
+/** Retransmits one segment at SND.UNA outside the window logic (fast retransmit). */
+function retransmitHead(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
+  const dataLeft = seqDiff(tcb.sndEnd, tcb.sndUna);
+  const len = Math.max(0, Math.min(tcb.mss, dataLeft));
+  const fin = tcb.finSent && len === dataLeft;
+  if (len === 0 && !fin) return;
+  let flags = TcpFlag.ACK;
+  if (fin) flags |= TcpFlag.FIN;
+  if (emit(tcp, tcb, flags, tcb.sndUna, len, now)) {
+    tcp.counters.RetransSegs++;
+    tcp.traceRetransmit(tcb, tcb.sndUna, len, now);
+  }
+  tcb.rttSeq = undefined; // Karn: the timed segment may have been retransmitted
+}
+
+/** An acceptable RST (RFC 9293 §3.10.7.4 second step, with Linux's error codes from tcp_reset). */
+function reset(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
+  switch (tcb.state) {
+    case 'SYN-RECEIVED':
+      // "If this connection was initiated with a passive OPEN ... then return this connection to
+      // LISTEN state and return. ... If this connection was initiated with an active OPEN ...
+      // then the connection was refused".
+      if (tcb.active) tcp.fail(tcb, 'ECONNREFUSED', 'RST in SYN-RECEIVED', now);
+      else tcp.dropChild(tcb, 'RST in SYN-RECEIVED', now);
+      return;
+    case 'ESTABLISHED':
+    case 'FIN-WAIT-1':
+    case 'FIN-WAIT-2':
+      tcp.counters.EstabResets += tcb.state === 'ESTABLISHED' ? 1 : 0;
+      tcp.fail(tcb, 'ECONNRESET', `RST in ${tcb.state}`, now);
+      return;
+    case 'CLOSE-WAIT':
+      // Linux (tcp_reset): the user has seen EOF already; further writes fail with EPIPE.
+      tcp.counters.EstabResets++;
+      tcp.fail(tcb, 'EPIPE', 'RST in CLOSE-WAIT', now);
+      return;
+    case 'CLOSING':
+    case 'LAST-ACK':
+      // "enter the CLOSED state, delete the TCB, and return".
+      tcp.destroy(tcb, `RST in ${tcb.state}`, now);
+      return;
+    case 'TIME-WAIT':
+      // RFC 1337 §3 (TIME-WAIT assassination, hazard H1): "ignore RST segments in TIME-WAIT state".
+      if (tcp.config.rfc1337) {
+        tcp.countDrop('time-wait:rst-ignored');
+        return;
+      }
+      tcp.destroy(tcb, 'RST in TIME-WAIT', now);
+      return;
+    case 'CLOSED':
+    case 'LISTEN':
+    case 'SYN-SENT':
+      return;
+  }
+}
+
+/** Steps seven (segment text) and eight (FIN) of RFC 9293 §3.10.7.4. */
+function textAndFin(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
+  const data = seg.payload;
+  if (data.length > 0) {
+    if (!acceptsText(tcb.state)) {
+      // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur since a FIN has been
+      // received from the remote side. Ignore the segment text."
+      tcp.countDrop('text-after-fin');
+    } else if (tcb.orphan || tcb.readShut) {
+      // Linux (tcp_rcv_state_process, TCPAbortOnData): new data for a socket whose user will
+      // never read it is answered with a reset. Like Linux (tcp_v4_do_rcv sends it with
+      // tcp_v4_send_reset), the reset answers the segment: <SEQ=SEG.ACK><CTL=RST>, the one
+      // sequence number the peer is sure to find at RCV.NXT even when our FIN is still in flight
+      // (RFC 5961 §3.2 would otherwise turn a reset at SND.NXT into a challenge ACK).
+      if (seqGt(seqAdd(seg.seq, data.length), tcb.rcvNxt)) {
+        tcp.counters.TCPAbortOnData++;
+        sendResetFor(tcp, tcb.local, tcb.remote, seg, now);
+        tcp.destroy(tcb, 'data after close', now);
+        return;
+      }
+    } else {
+      receiveText(tcp, tcb, seg.seq, data, now);
+    }
+  }
+  if (seg.flags & TcpFlag.FIN) {
+    const finSeq = seqAdd(seg.seq, data.length);
+    if (seqGt(finSeq, tcb.rcvNxt)) {
+      // A FIN beyond a hole: remember it; it takes effect when the hole fills.
+      tcb.peerFinSeq = finSeq;
+      tcb.ackNow = true;
+    } else if (finSeq === tcb.rcvNxt) {
+      finArrives(tcp, tcb, now);
+    }
+  }
+}
+
+/** Places in-window text: in order into the receive buffer, else into the reassembly queue. */
+function receiveText(tcp: TcpLayer, tcb: Tcb, seq: Seq, data: Uint8Array, now: Instant): void {
+  // Trim to [RCV.NXT, right edge): "only the new parts are processed" and nothing beyond the
+  // window we offered is kept.
+  let start = seq;
+  let bytes = data;
+  const skip = seqDiff(tcb.rcvNxt, start);
+  if (skip > 0) {
+    if (skip >= bytes.length) {
+      tcb.ackNow = true; // an old duplicate: acknowledge it (RFC 9293 §3.10.7.4, RFC 5681 §4.2)
+      return;
+    }
+    bytes = bytes.subarray(skip);
+    start = tcb.rcvNxt;
+  }
+  const room = Math.max(seqDiff(tcb.rcvAdv, start), 0);
+  if (bytes.length > room) bytes = bytes.subarray(0, room);
+  if (bytes.length === 0) {
+    tcb.ackNow = true;
+    return;
+  }
+  if (start !== tcb.rcvNxt) {
+    // Out of order: hold it and acknowledge at once so the sender sees the hole (RFC 5681 §4.2:
+    // "A TCP receiver SHOULD send an immediate duplicate ACK when an out-of-order segment arrives").
+    tcb.ooo.insert(start, bytes, tcb.rcvNxt, tcb.rcvAdv);
+    tcb.ackNow = true;
+    return;
+  }
+  const hadHoles = !tcb.ooo.isEmpty;
+  const stored = tcb.rcvBuf.push(bytes);
+  tcb.rcvNxt = seqAdd(tcb.rcvNxt, stored);
+  if (hadHoles) {
+    tcb.rcvNxt = tcb.ooo.takeContiguous(tcb.rcvNxt, (chunk) => tcb.rcvBuf.push(chunk));
+    // RFC 5681 §4.2: "an immediate ACK SHOULD be generated when the incoming segment fills in
+    // all or part of a gap in the sequence space."
+    tcb.ackNow = true;
+  }
+  if (stored > 0) tcp.notify(tcb, Ready.READABLE);
+  if (tcb.peerFinSeq !== undefined && tcb.peerFinSeq === tcb.rcvNxt) finArrives(tcp, tcb, now);
+  scheduleAck(tcp, tcb, stored, now);
+}
+
+/**
+ * Delayed ACKs (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2): "an ACK SHOULD be generated for at least
+ * every second full-sized segment" and the delay "MUST be less than 0.5 seconds". Linux acks at
+ * once in quick-ACK mode at connection start.
+ */
+function scheduleAck(tcp: TcpLayer, tcb: Tcb, bytes: number, now: Instant): void {
+  if (tcb.ackNow) return;
+  if (bytes >= tcb.advMss) tcb.unackedSegs++;
+  if (tcb.quickAcks > 0) {
+    tcb.quickAcks--;
+    tcb.ackNow = true;
+  } else if (tcb.unackedSegs >= 2) {
+    tcb.ackNow = true;
+  } else if (tcb.delackAt === undefined) {
+    tcb.delackAt = (now + tcp.config.delayedAck) as Instant;
+    tcp.arm(tcb);
+  }
+}
+
+/** RFC 9293 §3.10.7.4 eighth step: the peer's FIN, in order. */
+function finArrives(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
+  tcb.peerFinSeq = undefined;
+  // "advance RCV.NXT over the FIN, and send an acknowledgment for the FIN."
+  tcb.rcvNxt = seqAdd(tcb.rcvNxt, 1);
+  tcb.ackNow = true;
+  tcp.notify(tcb, Ready.READABLE | Ready.RDHUP);
+  switch (tcb.state) {
+    case 'SYN-RECEIVED':
+    case 'ESTABLISHED':
+      tcp.setState(tcb, 'CLOSE-WAIT', 'FIN received', now);
+      return;
+    case 'FIN-WAIT-1':
+      // "If our FIN has been ACKed (perhaps in this segment), then enter TIME-WAIT, start the
+      // time-wait timer, turn off the other timers; otherwise, enter the CLOSING state."
+      if (tcb.finAcked) tcp.enterTimeWait(tcb, 'FIN+ACK received in FIN-WAIT-1', now);
+      else tcp.setState(tcb, 'CLOSING', 'FIN received in FIN-WAIT-1 (simultaneous close)', now);
+      return;
+    case 'FIN-WAIT-2':
+      tcp.enterTimeWait(tcb, 'FIN received in FIN-WAIT-2', now);
+      return;
+    case 'TIME-WAIT':
+      tcp.restartTimeWait(tcb, now);
+      return;
+    case 'CLOSE-WAIT':
+    case 'CLOSING':
+    case 'LAST-ACK':
+    case 'CLOSED':
+    case 'LISTEN':
+    case 'SYN-SENT':
+      return;
+  }
+}
