@@ -30,7 +30,7 @@ export const sansIoRules = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'build/**', 'web/dist/**', 'native/build/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'build/**', 'web/dist/**', 'native/build/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,7 +6,7 @@ import { Stack } from '../stack.js';
 import { SimRng } from './rng.js';
 import { Simulation, type RunOptions, type RunResult } from './driver.js';
 import { PointToPoint } from '../link/memory.js';
-import { impair, type ImpairOptions, type ImpairedPort } from '../link/impair.js';
+import { impair, type ImpairEvent, type ImpairOptions, type ImpairedPort } from '../link/impair.js';
 import { capture, type CaptureSink } from '../link/capture.js';
 import type { Port, Medium } from '../link/link.js';
 import { IpAddr } from '../wire/ip-addr.js';
@@ -48,6 +48,8 @@ export interface TwoHostOptions {
   capture?: CaptureSink;
   /** Extra trace consumer. */
   onTrace?: (ev: TraceEvent) => void;
+  /** Told about everything the impairers do (drops, duplicates, reordering, corruption), with the sending host's name. */
+  onImpair?: (ev: ImpairEvent, host: string) => void;
 }
 
 /** A client and a server on one point-to-point link. */
@@ -76,12 +78,20 @@ export class Scenario {
       : [this.link.a, this.link.b];
     this.sim.add(this.link, 'link');
     const mk = (name: string, peer: string, port: Port, octet: number, imp: ImpairOptions | undefined, tcp: Partial<TcpConfig>): Host => {
-      const egress = impair(this.recorder(port, name, peer), { ...imp, onEvent: (ev) => this.onImpair(ev.frame, ev.kind, ev.reason, ev.direction, imp) }, this.rng.fork(`impair-${name}`));
+      const egress = impair(this.recorder(port, name, peer), { ...imp, onEvent: (ev) => {
+        this.onImpair(ev.frame, ev.kind, ev.reason, ev.direction, imp);
+        opts.onImpair?.(ev, name);
+      } }, this.rng.fork(`impair-${name}`));
       const stack = new Stack({
         rng: this.rng.fork(name), name, tcp, clock: () => this.sim.now,
         tracer: (ev) => this.onTrace(ev, opts.onTrace),
       });
-      stack.addInterface({ port: egress, ipv4: `10.0.0.${octet}/24`, ipv6: `fd00::${octet}/64`, mac: `02:00:00:00:00:0${octet}` });
+      // IPv6 needs a 1280-byte link MTU (RFC 8200 §5): on smaller links (576 for RFC 9293's
+      // default-MSS cases) the hosts speak IPv4 only.
+      const v6 = port.mtu >= 1280 ? `fd00::${octet}/64` : [];
+      // A bare-IP link (medium 'ip', like TUN) has no MAC.
+      const l2 = port.medium === 'ethernet' ? { mac: `02:00:00:00:00:0${octet}`, linkLocal: port.mtu >= 1280 } : {};
+      stack.addInterface({ port: egress, ipv4: `10.0.0.${octet}/24`, ipv6: v6, ...l2 });
       this.sim.add(egress, `impair-${name}`).add(stack, name);
       return { name, stack, sockets: new SocketLayer(stack.tcp), addr: IpAddr.from(`10.0.0.${octet}`), addr6: IpAddr.from(`fd00::${octet}`), egress };
     };

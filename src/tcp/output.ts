@@ -25,9 +25,9 @@ export function tsVal(tcb: Tcb, now: Instant): number {
 /**
  * Chooses the window to advertise and records its right edge (RCV.NXT + window) in rcvAdv.
  *
- * RFC 7323 §2.4 / RFC 9293 §3.8.6.2.2 (MUST-39 SHOULD NOT shrink): the right edge never moves left.
- * Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2): the edge only moves right when the window
- * can grow by min(RCV.BUFF/2, Eff.snd.MSS).
+ * RFC 7323 §2.4 / RFC 9293 §3.8.6.2.2 (SHLD-14: the window SHOULD NOT shrink): the right edge
+ * never moves left. Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39): the edge only
+ * moves right when the window can grow by min(RCV.BUFF/2, Eff.snd.MSS).
  */
 export function selectWindow(tcb: Tcb): number {
   const shift = tcb.rcvWscale;
@@ -200,7 +200,7 @@ export function sendActiveReset(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
  * congestion windows (Nagle, cork and sender-side SWS avoidance permitting), FIN, and a pure ACK
  * if one is owed and nothing else carried it.
  */
-export function output(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
+export function output(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride = false): void {
   switch (tcb.state) {
     case 'CLOSED':
     case 'LISTEN':
@@ -229,15 +229,16 @@ export function output(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
     case 'FIN-WAIT-2':
     case 'CLOSING':
     case 'LAST-ACK':
-      sendData(tcp, tcb, now);
+      sendData(tcp, tcb, now, swsOverride);
       if (tcb.ackNow) sendAck(tcp, tcb, now);
       return;
   }
 }
 
 /** The data / FIN part of `output`. */
-function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
+function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride: boolean): void {
   const end = tcb.sndEnd;
+  let swsHeld = false;
   for (;;) {
     const at = tcb.rtxNxt;
     const avail = Math.max(0, seqDiff(end, at));
@@ -253,11 +254,15 @@ function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
     if (len > 0 && len < tcb.mss && !retransmission && !fin) {
       if (len < avail) {
         // Sender-side SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited runt waits until at
-        // least half the largest window the peer offered is usable.
-        if (len < tcb.maxSndWnd >>> 1) break;
+        // least half the largest window the peer offered is usable, or until the override timeout
+        // (the persist timer, below) says to send what fits.
+        if (len < tcb.maxSndWnd >>> 1 && !swsOverride) {
+          swsHeld = true;
+          break;
+        }
       } else {
-        // All queued data fits in one short segment: Nagle (RFC 9293 §3.7.4, MUST-40 SHOULD
-        // implement) holds it while data is unacknowledged; TCP_CORK holds it always.
+        // All queued data fits in one short segment: Nagle (RFC 9293 §3.7.4, SHLD-7; MUST-17
+        // lets the application turn it off) holds it while data is unacknowledged; TCP_CORK holds it always.
         if (tcb.opts.cork) break;
         if (!tcb.opts.noDelay && tcb.flight > 0) break;
       }
@@ -286,14 +291,17 @@ function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
     if (fin) break;
   }
   // Zero window with data waiting and nothing in flight: the persist timer probes
-  // (RFC 9293 §3.8.6.1, MUST-36).
+  // (RFC 9293 §3.8.6.1, MUST-36). It also serves as the override timeout of sender-side SWS
+  // avoidance (RFC 9293 §3.8.6.2.1: "send ... when the override timeout occurs"), as Linux's probe
+  // timer does through tcp_write_wakeup: without it a small window that never grows with nothing
+  // in flight would stall the connection for good.
   const waiting = seqDiff(end, tcb.sndNxt) > 0 || (tcb.finQueued && !tcb.finSent);
-  if (waiting && tcb.flight === 0 && tcb.sndWnd === 0) {
+  if (waiting && tcb.flight === 0 && (tcb.sndWnd === 0 || swsHeld)) {
     if (tcb.persistAt === undefined) {
       tcb.persistAt = (now + tcb.rtt.rto) as Instant;
       tcp.arm(tcb);
     }
-  } else if (tcb.persistAt !== undefined && tcb.sndWnd > 0) {
+  } else if (tcb.persistAt !== undefined && tcb.sndWnd > 0 && !swsHeld) {
     tcb.persistAt = undefined;
     tcb.probes = 0;
   }

@@ -522,7 +522,13 @@ export class TcpLayer {
    * ACK carrying its current window. Probes back off like the RTO.
    */
   private persistTimeout(tcb: Tcb, now: Instant): void {
-    if (tcb.sndWnd > 0 || tcb.flight > 0) return;
+    if (tcb.flight > 0) return;
+    if (tcb.sndWnd > 0) {
+      // The window opened a little but sender-side SWS avoidance held the runt: the override
+      // timeout sends what fits (RFC 9293 §3.8.6.2.1; Linux tcp_write_wakeup).
+      output(this, tcb, now, true);
+      return;
+    }
     if (tcb.opts.userTimeout > 0) {
       tcb.firstRetransmitAt ??= now;
       if (now - tcb.firstRetransmitAt >= tcb.opts.userTimeout) {

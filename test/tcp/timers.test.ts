@@ -208,3 +208,26 @@ describe('retransmission timeout (RFC 9293 §3.8.1, §3.8.3; RFC 6298 §5)', () 
     expect(c.state).toBe('CLOSED');
   });
 });
+
+describe('small windows (RFC 9293 §3.8.6.2.1, §3.8.6.1)', () => {
+  test('ESTABLISHED: sender SWS avoidance holds a window-limited runt, and the override timeout sends what fits when nothing is in flight (RFC 9293 §3.8.6.2.1 MUST-38; Linux tcp_write_wakeup)', () => {
+    const c = established();
+    expect(c.send({ flags: 'ACK', seq: c.p(1), ack: c.u(1), window: 300 })).toEqual([]);
+    expect(c.s.send(bytes(1000))).toBe(1000);
+    expect(c.flush()).toEqual([]); // 300 < MSS and < half the largest window offered: wait
+    expect(c.advanceTimed(200)).toEqual([`200ms ${out('ACK', c.u(1), c.p(1), 300)}`]);
+    expect(c.send({ flags: 'ACK', seq: c.p(1), ack: c.u(301), window: 65535 })).toEqual([out('ACK', c.u(301), c.p(1), 536)]);
+    expect(c.send({ flags: 'ACK', seq: c.p(1), ack: c.u(837), window: 65535 })).toEqual([out('PSH+ACK', c.u(837), c.p(1), 164)]);
+  });
+
+  test('ESTABLISHED: a window that shrinks below what is in flight is survived; the retransmission stays within the new window (RFC 9293 §3.8.6 MUST-34)', () => {
+    const c = established({ setup: (s) => s.setOption('noDelay', true) });
+    c.s.send(bytes(1000));
+    expect(c.flush()).toEqual([out('ACK', c.u(1), c.p(1), 536), out('PSH+ACK', c.u(537), c.p(1), 464)]);
+    expect(c.send({ flags: 'ACK', seq: c.p(1), ack: c.u(1), window: 100 })).toEqual([]);
+    expect(c.state).toBe('ESTABLISHED');
+    expect(c.advanceTimed(200)).toEqual([`200ms ${out('ACK', c.u(1), c.p(1), 100)}`]);
+    expect(c.send({ flags: 'ACK', seq: c.p(1), ack: c.u(1001), window: 65535 })).toEqual([]);
+    expect(c.tcb!.flight).toBe(0);
+  });
+});
