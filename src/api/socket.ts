@@ -6,7 +6,8 @@
 import { IpAddr } from '../wire/ip-addr.js';
 import { type TcpLayer, type Binding, defaultSocketOptions } from '../tcp/tcp.js';
 import { type Tcb, Ready } from '../tcp/tcb.js';
-import type { Listener } from '../tcp/listener.js';
+import { type Listener, deferAcceptRetransmits, deferAcceptSeconds } from '../tcp/listener.js';
+import { fastOpenSynRoom } from '../tcp/fastopen.js';
 import type { SocketErrorCode } from '../tcp/errors.js';
 import type { TcpState } from '../tcp/state.js';
 import { millis, seconds } from '../time/instant.js';
@@ -39,7 +40,34 @@ export interface SocketOptionValues {
   synCount: number;
   /** TCP_LINGER2, seconds (0 = stack default). */
   linger2: number;
+  /**
+   * TCP_DEFER_ACCEPT, seconds (listeners; 0 = off): accept() gets a connection only once data
+   * arrived, or after the deferral (see docs/conformance.md). Reads back rounded up to the
+   * SYN-ACK retransmission schedule, as Linux does.
+   */
+  deferAccept: number;
+  /** TCP_FASTOPEN: the listener's queue of pending Fast Open requests (0 = off; needs tcp_fastopen & 0x2). */
+  fastOpen: number;
+  /** TCP_FASTOPEN_CONNECT: connect() holds the SYN until the first send(), which it carries when a cookie is cached. */
+  fastOpenConnect: boolean;
+  /**
+   * SO_SNDBUF, bytes. As Linux (sock_setsockopt): the value asked for is capped at
+   * net.core.wmem_max (TcpConfig.wmemMax), doubled, and at least 4608 (SOCK_MIN_SNDBUF); reading
+   * it back gives the buffer in use. Setting it locks the size: the stack no longer grows it with
+   * the congestion window (SOCK_SNDBUF_LOCK).
+   */
+  sendBuffer: number;
+  /**
+   * SO_RCVBUF, bytes: capped at net.core.rmem_max (TcpConfig.rmemMax), doubled, at least 2304
+   * (SOCK_MIN_RCVBUF). Setting it turns receive-buffer auto-tuning off for the socket
+   * (SOCK_RCVBUF_LOCK). Set it before connect() or listen() to size the first window too.
+   */
+  receiveBuffer: number;
 }
+
+/** Linux's SOCK_MIN_SNDBUF and SOCK_MIN_RCVBUF (2 and 1 times 2048 bytes plus an sk_buff's overhead, on 64-bit). */
+const MIN_SNDBUF = 4608;
+const MIN_RCVBUF = 2304;
 
 /** Which phase of its life a socket is in. */
 export type SocketPhase = 'open' | 'bound' | 'listening' | 'connected' | 'closed';
@@ -50,6 +78,10 @@ export class TcpSocket {
   private listener: Listener | undefined;
   private tcb: Tcb | undefined;
   private reuseAddress = false;
+  /** TCP_DEFER_ACCEPT as a count of SYN-ACK timeouts (Linux's rskq_defer_accept). */
+  private deferAcceptRetrans = 0;
+  private fastOpenQueue = 0;
+  private fastOpenConnect = false;
   private phaseValue: SocketPhase = 'open';
   /** Called when readiness may have changed (socket layer wake-ups; the Poller sets this). */
   onReady: ((sock: TcpSocket, events: number) => void) | undefined;
@@ -67,7 +99,9 @@ export class TcpSocket {
   }
   /** The connection state (RFC 9293 names), LISTEN for listeners, CLOSED otherwise. */
   get state(): TcpState {
-    if (this.tcb !== undefined) return this.tcb.state;
+    // A connection in TIME-WAIT lives on as a small record (src/tcp/timewait.ts); once that has
+    // expired the socket's connection is CLOSED.
+    if (this.tcb !== undefined) return this.tcb.state === 'TIME-WAIT' && !this.tcp.timeWaitHolds(this.tcb) ? 'CLOSED' : this.tcb.state;
     return this.phaseValue === 'listening' ? 'LISTEN' : 'CLOSED';
   }
   /** The connection's TCB (for statistics and tools), if connected. */
@@ -118,6 +152,8 @@ export class TcpSocket {
     const l = this.tcp.listen(this.binding, backlog, this.opts);
     if (typeof l === 'string') return l;
     this.listener = l;
+    l.deferAccept = this.deferAcceptRetrans;
+    l.fastOpenQueueLen = this.fastOpenQueue;
     l.onReady = (_l, ev) => this.onReady?.(this, ev);
     this.phaseValue = 'listening';
     return undefined;
@@ -137,7 +173,7 @@ export class TcpSocket {
     if (this.phaseValue === 'listening' || this.phaseValue === 'closed') return 'EINVAL';
     const addr = typeof address === 'string' ? IpAddr.parse(address) : { ok: true as const, value: address };
     if (!addr.ok || !Number.isInteger(port) || port <= 0 || port > 0xffff) return 'EINVAL';
-    const tcb = this.tcp.connect(addr.value, port, this.opts, this.binding);
+    const tcb = this.tcp.connect(addr.value, port, this.opts, this.binding, this.fastOpenConnect ? 'defer' : undefined);
     if (typeof tcb === 'string') return tcb;
     if (this.binding !== undefined) {
       // The connection now holds the port; the bind reservation is released.
@@ -147,6 +183,33 @@ export class TcpSocket {
     this.attach(tcb);
     if (this.opts.keepAlive) this.tcp.optionsChanged(tcb);
     return 'EINPROGRESS';
+  }
+
+  /**
+   * sendto(2) with MSG_FASTOPEN on an unconnected socket (RFC 7413 §3; Linux
+   * tcp_sendmsg_fastopen): connects, and when a Fast Open cookie for the server is cached (or
+   * tcp_fastopen has TFO_CLIENT_NO_COOKIE) queues as much of `data` as the SYN can carry and
+   * returns that count. Without a cookie the SYN asks for one, nothing is queued and the result is
+   * 'EINPROGRESS', as on Linux: send the data once connected. On a connected socket it is send().
+   */
+  sendTo(data: Uint8Array, address: IpAddr | string, port: number): number | SocketErrorCode {
+    if (this.phaseValue === 'connected') return this.send(data);
+    if (this.phaseValue === 'listening' || this.phaseValue === 'closed') return 'EINVAL';
+    if ((this.tcp.config.fastOpen & 0x1) === 0) return 'EOPNOTSUPP';
+    const addr = typeof address === 'string' ? IpAddr.parse(address) : { ok: true as const, value: address };
+    if (!addr.ok || !Number.isInteger(port) || port <= 0 || port > 0xffff) return 'EINVAL';
+    const tcb = this.tcp.connect(addr.value, port, this.opts, this.binding, 'sendto');
+    if (typeof tcb === 'string') return tcb;
+    if (this.binding !== undefined) {
+      this.tcp.unbind(this.binding);
+      this.binding = undefined;
+    }
+    this.attach(tcb);
+    if (this.opts.keepAlive) this.tcp.optionsChanged(tcb);
+    if (tcb.fastOpen?.dataAllowed !== true || data.length === 0) return 'EINPROGRESS';
+    const room = fastOpenSynRoom(this.tcp, tcb);
+    const n = this.tcp.send(tcb, data.subarray(0, Math.min(data.length, room)));
+    return typeof n === 'number' && n === 0 ? 'EAGAIN' : n;
   }
 
   private attach(tcb: Tcb): void {
@@ -223,6 +286,9 @@ export class TcpSocket {
     const peerClosed = s === 'CLOSE-WAIT' || s === 'CLOSING' || s === 'LAST-ACK' || s === 'TIME-WAIT' || s === 'CLOSED';
     if (peerClosed || t.readShut) r |= Ready.READABLE | Ready.RDHUP;
     if ((s === 'ESTABLISHED' || s === 'CLOSE-WAIT') && !t.finQueued && t.sndBuf.free > 0) r |= Ready.WRITABLE;
+    // Fast Open (Linux tcp_poll): a deferred TCP_FASTOPEN_CONNECT waits for its first write, and a
+    // passive Fast Open child may write before its handshake completes.
+    if ((s === 'SYN-SENT' && t.fastOpen?.deferConnect === true) || (s === 'SYN-RECEIVED' && t.fastOpen?.passive === true && !t.finQueued)) r |= Ready.WRITABLE;
     // Linux (tcp_poll): once the sending side is shut down a write fails at once (EPIPE), so the
     // socket reports writable instead of leaving a writer waiting forever.
     if (t.finQueued || s === 'CLOSED') r |= Ready.WRITABLE;
@@ -251,6 +317,40 @@ export class TcpSocket {
       case 'maxSegment': { const v = num(value, 0, 65535); if (v === undefined || (v !== 0 && v < 88)) return 'EINVAL'; o.maxSeg = v; break; }
       case 'synCount': { const v = num(value, 1, 127); if (v === undefined) return 'EINVAL'; o.synCount = v; break; }
       case 'linger2': { const v = num(value, 0, 0x7fffffff); if (v === undefined) return 'EINVAL'; o.linger2 = seconds(v); break; }
+      case 'deferAccept': {
+        const v = num(value, 0, 0x7fffffff); if (v === undefined) return 'EINVAL';
+        const cfg = this.tcp.config;
+        this.deferAcceptRetrans = deferAcceptRetransmits(v, cfg.initialRto / 1e6, cfg.maxRto / 1e6);
+        if (this.listener !== undefined) this.listener.deferAccept = this.deferAcceptRetrans;
+        return undefined;
+      }
+      case 'fastOpen': {
+        // Linux (do_tcp_setsockopt TCP_FASTOPEN): on a closed or listening socket, capped by somaxconn.
+        const v = num(value, 0, 0x7fffffff); if (v === undefined || !Number.isInteger(v)) return 'EINVAL';
+        if (this.phaseValue === 'connected' || this.phaseValue === 'closed') return 'EINVAL';
+        this.fastOpenQueue = Math.min(v, this.tcp.config.somaxconn);
+        if (this.listener !== undefined) this.listener.fastOpenQueueLen = this.fastOpenQueue;
+        return undefined;
+      }
+      case 'fastOpenConnect': {
+        // Linux (TCP_FASTOPEN_CONNECT): only before connecting, and only with client Fast Open enabled.
+        if ((this.tcp.config.fastOpen & 0x1) === 0) return 'EOPNOTSUPP';
+        if (this.phaseValue !== 'open' && this.phaseValue !== 'bound') return 'EINVAL';
+        this.fastOpenConnect = value === true;
+        return undefined;
+      }
+      case 'sendBuffer': {
+        const v = num(value, 0, 0x7fffffff); if (v === undefined) return 'EINVAL';
+        o.sndBuf = Math.max(Math.min(Math.floor(v), this.tcp.config.wmemMax) * 2, MIN_SNDBUF);
+        if (this.tcb !== undefined) this.tcb.sndBuf.capacity = o.sndBuf;
+        break;
+      }
+      case 'receiveBuffer': {
+        const v = num(value, 0, 0x7fffffff); if (v === undefined) return 'EINVAL';
+        o.rcvBuf = Math.max(Math.min(Math.floor(v), this.tcp.config.rmemMax) * 2, MIN_RCVBUF);
+        if (this.tcb !== undefined) this.tcb.rcvBuf.capacity = o.rcvBuf;
+        break;
+      }
       default: return 'ENOPROTOOPT';
     }
     if (this.tcb !== undefined) this.tcp.optionsChanged(this.tcb);
@@ -266,6 +366,10 @@ export class TcpSocket {
       linger: o.linger, reuseAddress: this.reuseAddress, userTimeout: o.userTimeout / 1e3,
       maxSegment: this.tcb?.mss ?? (o.maxSeg || 536), synCount: o.synCount || this.tcp.config.synRetries,
       linger2: (o.linger2 || this.tcp.config.finTimeout) / 1e6,
+      deferAccept: deferAcceptSeconds(this.deferAcceptRetrans, this.tcp.config.initialRto / 1e6, this.tcp.config.maxRto / 1e6),
+      fastOpen: this.fastOpenQueue, fastOpenConnect: this.fastOpenConnect,
+      sendBuffer: this.tcb?.sndBuf.capacity ?? (o.sndBuf || this.tcp.config.sndBuf),
+      receiveBuffer: this.tcb?.rcvBuf.capacity ?? (o.rcvBuf || this.tcp.config.rcvBuf),
     };
     return values[name];
   }

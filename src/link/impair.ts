@@ -74,6 +74,11 @@ export interface ImpairOptions {
   duplicate?: number;
   /** Probability of flipping one random bit in one random byte of a frame. */
   corrupt?: number;
+  /**
+   * Which frames corruption may hit (default: all). A test may spare frames no checksum protects,
+   * such as ARP, whose corruption a real link's FCS would catch but a stack cannot.
+   */
+  corruptOnly?: (frame: Uint8Array) => boolean;
   /** Rate limit in bits per second: a frame departs when the previous one has finished serialising. */
   bandwidth?: number;
   /** Extra bytes per frame counted by the rate limiter (24 for Ethernet preamble, FCS and gap); default 0. */
@@ -153,6 +158,7 @@ class Params {
   readonly lossBad: number;
   readonly duplicate: number;
   readonly corrupt: number;
+  readonly corruptOnly: ((frame: Uint8Array) => boolean) | undefined;
   readonly usPerByte: number; // 0: no rate limit
   readonly overhead: number;
   readonly queueFrames: number;
@@ -176,6 +182,7 @@ class Params {
     this.lossBad = probability('burst.lossBad', o.burst?.lossBad ?? 1);
     this.duplicate = probability('duplicate', o.duplicate);
     this.corrupt = probability('corrupt', o.corrupt);
+    this.corruptOnly = o.corruptOnly;
     const bw = positive('bandwidth', o.bandwidth, false);
     this.usPerByte = bw === undefined ? 0 : 8e6 / bw;
     const overhead = o.overhead ?? 0;
@@ -249,7 +256,7 @@ class Pipe {
   private admit(frame: Uint8Array, now: Instant): void {
     const p = this.p;
     const rng = this.rng;
-    if (p.corrupt > 0 && frame.length > 0 && randomUnit(rng) < p.corrupt) {
+    if (p.corrupt > 0 && frame.length > 0 && (p.corruptOnly === undefined || p.corruptOnly(frame)) && randomUnit(rng) < p.corrupt) {
       // Ownership passed with `send`, so flipping in place is safe; duplicates are separate copies.
       const byte = randomInt(rng, 0, frame.length - 1);
       const bit = rng.nextU32() & 7;

@@ -51,6 +51,15 @@ export const PAWS_IDLE_LIMIT_US = 24 * 24 * 3600 * 1_000_000;
  *   >0              0               not acceptable
  *   >0              >0              RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
  *                                   or RCV.NXT =< SEG.SEQ+SEG.LEN-1 < RCV.NXT+RCV.WND
+ *
+ * Deviation: a segment that starts before RCV.NXT and ends beyond the window (it covers the
+ * whole window) fails both tests of the last row, yet it carries exactly the octets the window
+ * asks for; the same section says "If a segment's contents straddle the boundary between old
+ * and new, only the new parts are processed". Like Linux (tcp_sequence: the segment must only
+ * overlap [RCV.NXT, RCV.NXT+RCV.WND)) and the BSDs (tcp_input trims both ends), it is accepted
+ * and trimmed. Rejecting it livelocks a sender whose retransmission is larger than a small
+ * window: every copy is refused (the data-transfer property test found this, with a 2 KiB
+ * window and a full-sized retransmission that doubled as a zero-window probe).
  */
 export function sequenceAcceptable(rcvNxt: Seq, rcvWnd: number, segSeq: Seq, segLen: number): boolean {
   const end = seqAdd(rcvNxt, rcvWnd);
@@ -60,7 +69,8 @@ export function sequenceAcceptable(rcvNxt: Seq, rcvWnd: number, segSeq: Seq, seg
   }
   if (rcvWnd === 0) return false;
   const last = seqAdd(segSeq, segLen - 1);
-  return (seqLe(rcvNxt, segSeq) && seqLt(segSeq, end)) || (seqLe(rcvNxt, last) && seqLt(last, end));
+  return (seqLe(rcvNxt, segSeq) && seqLt(segSeq, end)) || (seqLe(rcvNxt, last) && seqLt(last, end)) ||
+    (seqLt(segSeq, rcvNxt) && seqGe(last, end));
 }
 
 /** SEG.LEN (RFC 9293 §3.4): data octets plus one each for SYN and FIN. */

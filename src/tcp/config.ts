@@ -1,6 +1,8 @@
 // Stack-wide TCP settings, named after the Linux sysctls they emulate (net.ipv4.tcp_*), with
 // Linux's defaults. Per-socket options (TCP_NODELAY, SO_KEEPALIVE, ...) live on the socket.
 import { type Duration, millis, seconds } from '../time/instant.js';
+import type { CongestionAlgorithm } from './congestion/cc.js';
+import type { EcnMode } from './congestion/ecn.js';
 
 /** Stack-wide TCP configuration. */
 export interface TcpConfig {
@@ -20,16 +22,38 @@ export interface TcpConfig {
   minRto: Duration;
   /** Upper bound on the RTO (TCP_RTO_MAX, 120 s). */
   maxRto: Duration;
-  /** Delayed-ACK timeout (Linux: TCP_DELACK_MIN 40 ms, growing toward TCP_DELACK_MAX 200 ms). */
+  /** Shortest delayed-ACK timeout (Linux TCP_DELACK_MIN and TCP_ATO_MIN, 40 ms). */
   delayedAck: Duration;
+  /** Longest delayed-ACK timeout (Linux TCP_DELACK_MAX, 200 ms; RFC 9293 §3.8.6.3 MUST-40: under 0.5 s). */
+  delayedAckMax: Duration;
   /** Default send buffer (tcp_wmem default, 16 KiB). */
   sndBuf: number;
   /** Default receive buffer (tcp_rmem default, 128 KiB). */
   rcvBuf: number;
-  /** Largest receive buffer (tcp_rmem max, 6 MiB): it fixes the window scale we announce (Linux announces 7). */
+  /** Largest receive buffer (tcp_rmem max, 6 MiB): it fixes the window scale we announce (Linux announces 7) and bounds auto-tuning. */
   rcvBufMax: number;
+  /** Largest send buffer the stack grows a connection's to (tcp_wmem max, 4 MiB). */
+  sndBufMax: number;
+  /** Grow receive buffers toward bandwidth x delay (tcp_moderate_rcvbuf, on). */
+  moderateRcvBuf: boolean;
+  /** Largest SO_RCVBUF / SO_SNDBUF an application may ask for, before doubling (net.core.rmem_max / wmem_max, 212992). */
+  rmemMax: number;
+  wmemMax: number;
   /** Initial congestion window in segments (RFC 6928; Linux TCP_INIT_CWND 10). */
   initialCwnd: number;
+  /**
+   * Congestion-control algorithm for new connections (net.ipv4.tcp_congestion_control; a socket
+   * may choose its own, TCP_CONGESTION): 'newreno' (RFC 5681/6582) or 'cubic' (RFC 9438).
+   * Not read yet: until phase 2 of issue 5 wires src/tcp/congestion and src/tcp/recovery into
+   * input/output (docs/congestion.md), every connection runs the built-in NewReno, which is why
+   * the default is 'newreno'; phase 2 makes 'cubic' the default, as Linux.
+   */
+  congestion: CongestionAlgorithm;
+  /**
+   * ECN (RFC 3168), Linux's net.ipv4.tcp_ecn: 0 off, 1 request and accept, 2 accept when asked
+   * (Linux's default). Not read yet (phase 2 of issue 5): no connection negotiates ECN today.
+   */
+  ecn: EcnMode;
   /** Ephemeral port range (ip_local_port_range). */
   portRange: { low: number; high: number };
   /** Reset instead of silently dropping when the accept queue overflows (tcp_abort_on_overflow, off). */
@@ -54,6 +78,19 @@ export interface TcpConfig {
   keepaliveCount: number;
   /** Verify and fill TCP checksums (off only on links known clean, like Linux loopback). */
   checksums: boolean;
+  // Server defences and TIME-WAIT economics (src/tcp/syncookies.ts, fastopen.ts, timewait.ts).
+  /** SYN cookies (tcp_syncookies): 0 never, 1 when the SYN queue is full (Linux's default), 2 for every SYN. */
+  syncookies: 0 | 1 | 2;
+  /**
+   * TCP Fast Open (tcp_fastopen), Linux's bit mask: 0x1 clients, 0x2 listeners with a TCP_FASTOPEN
+   * queue, 0x4 client data without a cookie, 0x200 server data without a cookie, 0x400 every
+   * listener. Default 0x1, as Linux.
+   */
+  fastOpen: number;
+  /** Outgoing connections may reuse a TIME-WAIT 4-tuple (tcp_tw_reuse): 0 never, 1 always, 2 over loopback only (Linux's default). */
+  twReuse: 0 | 1 | 2;
+  /** Most TIME-WAIT entries held at once (tcp_max_tw_buckets, 262144); beyond it a closing connection skips TIME-WAIT. */
+  maxTwBuckets: number;
 }
 
 /** Linux's defaults where they show on the wire or in behaviour. */
@@ -68,10 +105,17 @@ export function defaultTcpConfig(): TcpConfig {
     minRto: millis(200),
     maxRto: seconds(120),
     delayedAck: millis(40),
+    delayedAckMax: millis(200),
     sndBuf: 16 * 1024,
     rcvBuf: 128 * 1024,
     rcvBufMax: 6 * 1024 * 1024,
+    sndBufMax: 4 * 1024 * 1024,
+    moderateRcvBuf: true,
+    rmemMax: 212992,
+    wmemMax: 212992,
     initialCwnd: 10,
+    congestion: 'newreno',
+    ecn: 2,
     portRange: { low: 32768, high: 60999 },
     abortOnOverflow: false,
     somaxconn: 4096,
@@ -85,5 +129,9 @@ export function defaultTcpConfig(): TcpConfig {
     keepaliveInterval: seconds(75),
     keepaliveCount: 9,
     checksums: true,
+    syncookies: 1,
+    fastOpen: 0x1,
+    twReuse: 2,
+    maxTwBuckets: 262144,
   };
 }

@@ -9,7 +9,9 @@ import { type ClassifySeg, classify, synSentAckAcceptable, synRcvdAckAcceptable,
 import { acceptsText } from './state.js';
 import { type Tcb, Ready } from './tcb.js';
 import type { TcpLayer } from './tcp.js';
-import { emit, sendAck, sendChallengeAck, sendResetFor, sendActiveReset, tsClock } from './output.js';
+import { fastOpenSynAckArrived } from './fastopen.js';
+import { emit, sendAck, sendChallengeAck, sendResetFor, sendActiveReset, tsClock, tsVal, sendHead } from './output.js';
+import { initRcvSpace, rcvRttMeasure, sndBufExpand } from './autotune.js';
 
 /** The classify view of a parsed segment, reused per layer (no allocation per segment). */
 function segView(tcp: TcpLayer, seg: TcpRepr): ClassifySeg {
@@ -114,8 +116,12 @@ function synSent(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
     // change the connection state to ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT>
     // <CTL=ACK> and send it."
     handshakeRtt(tcp, tcb, seg, now);
+    tcb.bytesAcked += seqDiff(seg.ack, tcb.sndUna); // our SYN (tcp_info statistics)
     tcb.sndUna = seg.ack;
     tcb.rtxNxt = tcb.sndNxt;
+    // RFC 7413 §4.2.2: Fast Open caches the server's cookie, and resends SYN data the SYN-ACK did
+    // not acknowledge (src/tcp/fastopen.ts).
+    if (tcb.fastOpen !== undefined) fastOpenSynAckArrived(tcp, tcb, seg, now);
     tcb.rtxAt = undefined;
     tcb.retransmits = 0;
     tcb.firstRetransmitAt = undefined;
@@ -162,6 +168,7 @@ function otherStates(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void 
   if (tcb.state === 'SYN-RECEIVED' && f & TcpFlag.SYN && !(f & (TcpFlag.ACK | TcpFlag.RST)) && seg.seq === tcb.irs) {
     emit(tcp, tcb, TcpFlag.SYN | TcpFlag.ACK, tcb.iss, 0, now);
     tcp.counters.RetransSegs++;
+    tcp.traceRetransmit(tcb, tcb.iss, 0, now);
     tcb.retransmits++;
     tcb.rtxAt = (now + tcb.rtt.rto) as Instant;
     tcp.arm(tcb);
@@ -183,6 +190,11 @@ function otherStates(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void 
       return;
     case 'ack-and-drop':
       tcp.countDrop('unacceptable-acked');
+      // Old data again: our ACK was probably lost. Report it with a D-SACK (RFC 2883 §4) and
+      // acknowledge promptly from now on, as Linux's tcp_send_dupack does.
+      if (seg.payload.length > 0 && seqLt(seg.seq, tcb.rcvNxt)) {
+        duplicateReceived(tcp, tcb, seg.seq, seqMin(seqAdd(seg.seq, seg.payload.length), tcb.rcvNxt));
+      }
       // RFC 9293 §3.10.7.4 TIME-WAIT: "The only thing that can arrive in this state is a
       // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
       if (tcb.state === 'TIME-WAIT' && f & TcpFlag.FIN) tcp.restartTimeWait(tcb, now);
@@ -262,6 +274,7 @@ function otherStates(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void 
  */
 function ackArrives(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): boolean {
   const ack = seg.ack;
+  tcb.probesOut = 0; // the peer is alive: zero-window probing starts counting again (Linux's tcp_ack)
   if (acksNewData(tcb.sndUna, tcb.sndNxt, ack)) {
     newAck(tcp, tcb, seg, now);
   } else if (ack === tcb.sndUna && seg.payload.length === 0 && !(seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) &&
@@ -329,16 +342,21 @@ function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
   }
   tcb.sndUna = ack;
   if (seqLt(tcb.rtxNxt, ack)) tcb.rtxNxt = ack;
+  rateSample(tcb, ackedSeq, now);
 
-  // RTT: timestamps (RFC 7323 §4.1) or the one timed segment (RFC 6298 §3, Karn's algorithm).
+  // RTT: timestamps (RFC 7323 §4.1: the echo names the copy that arrived, so an ACK of a
+  // retransmission is a valid sample too, as Linux's tcp_ack_update_rtt takes it) or the one timed
+  // segment (RFC 6298 §3, Karn's algorithm: never a retransmitted one).
+  // RFC 6298 §5: the backed-off RTO stays until "a new RTT measurement is obtained", which
+  // "may result in 'collapsing' RTO back down" (rtt.sample clears the backoff); an ACK of only
+  // retransmitted data keeps it, as Linux resets icsk_backoff only on a valid sample.
   const ts = seg.options.timestamp;
   if (tcb.tsOk && ts !== undefined && ts.tsecr !== 0) {
-    if (tcb.retransmits === 0) rttFromTsecr(tcb, ts.tsecr, now);
+    rttFromTsecr(tcb, ts.tsecr, now);
   } else if (tcb.rttSeq !== undefined && seqGe(ack, tcb.rttSeq)) {
     if (tcb.retransmits === 0) tcb.rtt.sample((now - tcb.rttSentAt) as never);
     tcb.rttSeq = undefined;
   }
-  tcb.rtt.resetBackoff();
   tcb.retransmits = 0;
   tcb.firstRetransmitAt = undefined;
   tcb.probes = 0;
@@ -366,7 +384,35 @@ function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
   }
   tcb.dupAcks = 0;
   tcp.traceCwnd(tcb, now);
+  sndBufExpand(tcb, tcp.config); // room for two congestion windows (autotune.ts)
   if (tcb.sndBuf.free > 0) tcp.notify(tcb, Ready.WRITABLE);
+}
+
+/**
+ * Statistics for tcp_info (src/trace/stats.ts), nothing TCP decides on: bytes acknowledged, and a
+ * delivery-rate sample over at least one smoothed RTT. After an idle spell (nothing in flight)
+ * the interval restarts one RTT before this ACK, about when the data it acknowledges was sent,
+ * so idle time does not dilute the rate (Linux's rate samples leave it out too, tcp_rate.c). As
+ * in Linux's tcp_rate_gen, a sample taken while the application had nothing more to send
+ * (app-limited) replaces the last one only if it is higher.
+ */
+function rateSample(tcb: Tcb, acked: number, now: Instant): void {
+  const before = tcb.bytesAcked;
+  tcb.bytesAcked += acked;
+  const srtt = tcb.rtt.srtt ?? 0;
+  if (tcb.rateStartBytes < 0) {
+    tcb.rateStartAt = Math.max(0, now - srtt) as Instant;
+    tcb.rateStartBytes = before;
+  }
+  const elapsed = now - tcb.rateStartAt;
+  if (elapsed > 0 && elapsed >= srtt) {
+    const rate = Math.round(((tcb.bytesAcked - tcb.rateStartBytes) * 1e6) / elapsed);
+    const appLimited = seqDiff(tcb.sndEnd, tcb.sndNxt) <= 0;
+    if (!appLimited || rate >= tcb.deliveryRate) tcb.deliveryRate = rate;
+    tcb.rateStartAt = now;
+    tcb.rateStartBytes = tcb.bytesAcked;
+  }
+  if (tcb.flight === 0) tcb.rateStartBytes = -1;
 }
 
 /** RFC 5681 §3.2: duplicate ACKs, fast retransmit on the third, inflation during recovery. */
@@ -389,17 +435,7 @@ function duplicateAck(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
 
 /** Retransmits one segment at SND.UNA outside the window logic (fast retransmit). */
 function retransmitHead(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
-  const dataLeft = seqDiff(tcb.sndEnd, tcb.sndUna);
-  const len = Math.max(0, Math.min(tcb.mss, dataLeft));
-  const fin = tcb.finSent && len === dataLeft;
-  if (len === 0 && !fin) return;
-  let flags = TcpFlag.ACK;
-  if (fin) flags |= TcpFlag.FIN;
-  if (emit(tcp, tcb, flags, tcb.sndUna, len, now)) {
-    tcp.counters.RetransSegs++;
-    tcp.traceRetransmit(tcb, tcb.sndUna, len, now);
-  }
-  tcb.rttSeq = undefined; // Karn: the timed segment may have been retransmitted
+  sendHead(tcp, tcb, now);
 }
 
 /** An acceptable RST (RFC 9293 §3.10.7.4 second step, with Linux's error codes from tcp_reset). */
@@ -415,12 +451,10 @@ function reset(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
     case 'ESTABLISHED':
     case 'FIN-WAIT-1':
     case 'FIN-WAIT-2':
-      tcp.counters.EstabResets += tcb.state === 'ESTABLISHED' ? 1 : 0;
       tcp.fail(tcb, 'ECONNRESET', `RST in ${tcb.state}`, now);
       return;
     case 'CLOSE-WAIT':
       // Linux (tcp_reset): the user has seen EOF already; further writes fail with EPIPE.
-      tcp.counters.EstabResets++;
       tcp.fail(tcb, 'EPIPE', 'RST in CLOSE-WAIT', now);
       return;
     case 'CLOSING':
@@ -465,6 +499,8 @@ function textAndFin(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
       }
     } else {
       receiveText(tcp, tcb, seg.seq, data, now);
+      // The receiver's RTT estimate for buffer auto-tuning (autotune.ts).
+      rcvRttMeasure(tcb, data.length, tcb.tsOk ? seg.options.timestamp?.tsecr : undefined, tsVal(tcb, now), now);
     }
   }
   if (seg.flags & TcpFlag.FIN) {
@@ -487,10 +523,10 @@ function receiveText(tcp: TcpLayer, tcb: Tcb, seq: Seq, data: Uint8Array, now: I
   let bytes = data;
   const skip = seqDiff(tcb.rcvNxt, start);
   if (skip > 0) {
-    if (skip >= bytes.length) {
-      tcb.ackNow = true; // an old duplicate: acknowledge it (RFC 9293 §3.10.7.4, RFC 5681 §4.2)
-      return;
-    }
+    // Partly or wholly old: acknowledge at once (RFC 9293 §3.10.7.4, RFC 5681 §4.2) and report
+    // the old part with a D-SACK (RFC 2883 §4.1.1).
+    duplicateReceived(tcp, tcb, start, seqMin(seqAdd(start, bytes.length), tcb.rcvNxt));
+    if (skip >= bytes.length) return;
     bytes = bytes.subarray(skip);
     start = tcb.rcvNxt;
   }
@@ -503,41 +539,112 @@ function receiveText(tcp: TcpLayer, tcb: Tcb, seq: Seq, data: Uint8Array, now: I
   if (start !== tcb.rcvNxt) {
     // Out of order: hold it and acknowledge at once so the sender sees the hole (RFC 5681 §4.2:
     // "A TCP receiver SHOULD send an immediate duplicate ACK when an out-of-order segment arrives").
-    tcb.ooo.insert(start, bytes, tcb.rcvNxt, tcb.rcvAdv);
+    const r = tcb.ooo.insert(start, bytes, tcb.rcvNxt, tcb.rcvAdv);
+    // RFC 2883 §4.1.2: data we already hold out of order is reported with a D-SACK.
+    if (r.duplicate) duplicateReceived(tcp, tcb, tcb.ooo.dupLeft, tcb.ooo.dupRight);
     tcb.ackNow = true;
     return;
   }
   const hadHoles = !tcb.ooo.isEmpty;
+  // In-order data that also covers bytes held out of order: those were received twice
+  // (RFC 2883 §4.1.2; Linux's tcp_ofo_queue extends its D-SACK the same way).
+  if (hadHoles && tcb.ooo.heldBelow(seqAdd(start, bytes.length))) duplicateReceived(tcp, tcb, tcb.ooo.dupLeft, tcb.ooo.dupRight);
   const stored = tcb.rcvBuf.push(bytes);
+  const rcvNxtBefore = tcb.rcvNxt;
   tcb.rcvNxt = seqAdd(tcb.rcvNxt, stored);
   if (hadHoles) {
-    tcb.rcvNxt = tcb.ooo.takeContiguous(tcb.rcvNxt, (chunk) => tcb.rcvBuf.push(chunk));
+    tcb.rcvNxt = tcb.ooo.takeContiguous(tcb.rcvNxt, tcb.rcvBuf.sink);
     // RFC 5681 §4.2: "an immediate ACK SHOULD be generated when the incoming segment fills in
     // all or part of a gap in the sequence space."
     tcb.ackNow = true;
   }
+  tcb.bytesReceived += seqDiff(tcb.rcvNxt, rcvNxtBefore); // tcp_info statistics
   if (stored > 0) tcp.notify(tcb, Ready.READABLE);
   if (tcb.peerFinSeq !== undefined && tcb.peerFinSeq === tcb.rcvNxt) finArrives(tcp, tcb, now);
   scheduleAck(tcp, tcb, stored, now);
 }
 
 /**
+ * Bytes [left, right) arrived a second time: a D-SACK block goes in the next ACK (RFC 2883 §4:
+ * "each duplicate contiguous sequence of data received is reported in at most one D-SACK
+ * block"), the ACK goes at once, and, as Linux's tcp_send_dupack does on the assumption that
+ * our earlier ACK was lost, the connection goes back to quick-ACK mode.
+ */
+function duplicateReceived(tcp: TcpLayer, tcb: Tcb, left: Seq, right: Seq): void {
+  tcb.ackNow = true;
+  tcb.quickAcks = Math.max(tcb.quickAcks, QUICKACKS);
+  if (!tcb.sackOk || !seqLt(left, right)) return;
+  tcb.dsack = true;
+  tcb.dsackLeft = left;
+  tcb.dsackRight = right;
+}
+
+/** Linux's TCP_MAX_QUICKACKS: segments acknowledged at once in quick-ACK mode. */
+export const QUICKACKS = 16;
+
+/**
  * Delayed ACKs (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2): "an ACK SHOULD be generated for at least
- * every second full-sized segment" and the delay "MUST be less than 0.5 seconds". Linux acks at
- * once in quick-ACK mode at connection start.
+ * every second full-sized segment" (SHLD-19) and the delay "MUST be less than 0.5 seconds"
+ * (MUST-40). As Linux (__tcp_ack_snd_check): at once when more than one full segment (our
+ * estimate of the peer's segment size, `rcvMss`) is unacknowledged, or in quick-ACK mode;
+ * otherwise after the adaptive delay `ato`.
  */
 function scheduleAck(tcp: TcpLayer, tcb: Tcb, bytes: number, now: Instant): void {
+  dataReceived(tcp, tcb, bytes, now);
   if (tcb.ackNow) return;
-  if (bytes >= tcb.advMss) tcb.unackedSegs++;
-  if (tcb.quickAcks > 0) {
-    tcb.quickAcks--;
-    tcb.ackNow = true;
-  } else if (tcb.unackedSegs >= 2) {
+  if (tcb.quickAcks > 0 || seqDiff(tcb.rcvNxt, tcb.rcvWup) > tcb.rcvMss) {
     tcb.ackNow = true;
   } else if (tcb.delackAt === undefined) {
-    tcb.delackAt = (now + tcp.config.delayedAck) as Instant;
+    tcb.delackAt = (now + delayedAckTimeout(tcp, tcb)) as Instant;
     tcp.arm(tcb);
   }
+}
+
+/**
+ * Linux's tcp_event_data_recv: learns the peer's segment size (tcp_measure_rcv_mss) and adapts
+ * the delayed-ACK timeout to the gaps between data segments. The first data starts quick-ACK
+ * mode (so slow start is not slowed by delayed ACKs), and so does data after a gap longer than
+ * the RTO (the sender was idle and restarts from a small window).
+ */
+function dataReceived(tcp: TcpLayer, tcb: Tcb, bytes: number, now: Instant): void {
+  if (bytes > tcb.rcvMss) tcb.rcvMss = Math.min(bytes, tcb.advMss);
+  const atoMin = tcp.config.delayedAck;
+  if (tcb.ato === 0) {
+    initRcvSpace(tcb, tcp.config, now); // the first data: buffer auto-tuning starts measuring
+    enterQuickAck(tcb, QUICKACKS);
+    tcb.ato = atoMin;
+  } else {
+    const m = now - tcb.lastDataAt;
+    if (m <= atoMin / 2) tcb.ato = (tcb.ato >>> 1) + (atoMin >>> 1);
+    else if (m < tcb.ato) tcb.ato = Math.min((tcb.ato >>> 1) + m, tcb.rtt.rto);
+    else if (m > tcb.rtt.rto) enterQuickAck(tcb, QUICKACKS);
+  }
+  tcb.lastDataAt = now;
+}
+
+/** Linux's tcp_incr_quickack: enough quick ACKs to open the peer's window, at most `max`. */
+function enterQuickAck(tcb: Tcb, max: number): void {
+  const wnd = Math.max(0, seqDiff(tcb.rcvAdv, tcb.rcvNxt));
+  const n = Math.min(Math.max(Math.floor(wnd / (2 * tcb.rcvMss)), 2), max);
+  if (n > tcb.quickAcks) tcb.quickAcks = n;
+}
+
+/**
+ * The delayed-ACK timeout (Linux's tcp_send_delayed_ack): `ato`, at least TCP_DELACK_MIN
+ * (40 ms) and, when it grew beyond that, at most TCP_DELACK_MAX (200 ms) and the smoothed RTT.
+ * Deviation: Linux allows up to 500 ms outside its interactive ("pingpong") mode; we use 200 ms
+ * always (well under RFC 9293's 0.5 s).
+ */
+function delayedAckTimeout(tcp: TcpLayer, tcb: Tcb): number {
+  const min = tcp.config.delayedAck;
+  let ato = Math.max(tcb.ato, min);
+  if (ato > min) {
+    let max: number = tcp.config.delayedAckMax;
+    const srtt = tcb.rtt.srtt;
+    if (srtt !== undefined) max = Math.min(max, Math.max(srtt, min));
+    ato = Math.min(ato, max);
+  }
+  return ato;
 }
 
 /** RFC 9293 §3.10.7.4 eighth step: the peer's FIN, in order. */

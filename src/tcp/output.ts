@@ -3,11 +3,12 @@
 // `emit` writes one segment. Per-segment work reuses one scratch repr: nothing is allocated on
 // this path except the frame itself.
 import type { Instant } from '../time/instant.js';
-import { type Seq, seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
+import { type Seq, seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
 import { TcpFlag, type TcpRepr, type SackBlock, emitTcp, tcpHeaderLength, resetTcpOptions } from '../wire/tcp.js';
 import type { IpAddr } from '../wire/ip-addr.js';
 import type { Tcb } from './tcb.js';
 import type { TcpLayer } from './tcp.js';
+import { fastOpenSynData } from './fastopen.js';
 
 /** IP protocol number of TCP. */
 export const IPPROTO_TCP = 6;
@@ -22,6 +23,80 @@ export function tsVal(tcb: Tcb, now: Instant): number {
   return (tsClock(now) + tcb.tsOffset) >>> 0;
 }
 
+// The SACK blocks of the segment being built: four reusable blocks and a view of each length,
+// filled by fillSackBlocks just before emitTcp reads them (nothing is kept between segments, and
+// emit never re-enters, so one set serves every layer).
+const SACK_POOL: readonly SackBlock[] = [0, 1, 2, 3].map(() => ({ left: 0 as Seq, right: 0 as Seq }));
+const SACK_VIEWS: readonly SackBlock[][] = [0, 1, 2, 3, 4].map((k) => SACK_POOL.slice(0, k));
+
+/**
+ * How many SACK blocks our next segment carries (RFC 2018 §3, §4): one per held out-of-order
+ * range plus a pending D-SACK block (RFC 2883 §4), at most 3 beside the timestamps option and 4
+ * without ("given the SACK option, at most 4 blocks can be specified... in the presence of the
+ * timestamps option, at most 3").
+ */
+export function sackBlockCount(tcb: Tcb): number {
+  if (!tcb.sackOk) return 0;
+  const n = tcb.ooo.rangeCount + (tcb.dsack ? 1 : 0);
+  const max = tcb.tsOk ? 3 : 4;
+  return n < max ? n : max;
+}
+
+/**
+ * The bytes of header the SACK option adds to our next segment (NOP, NOP, kind, length, then 8
+ * per block). The effective send MSS shrinks by this much, as Linux's tcp_current_mss does from
+ * tcp_established_options: RFC 9293 §3.7.1, "the TCP sender ... MUST reduce the size of the
+ * data ... by the size of the options" (Eff.snd.MSS counts "TCPhdrsize" with its options).
+ */
+export function sackOptionBytes(tcb: Tcb): number {
+  const k = sackBlockCount(tcb);
+  return k === 0 ? 0 : 4 + 8 * k;
+}
+
+/** The payload bytes our next segment may carry: Eff.snd.MSS less the SACK option (RFC 9293 §3.7.1). */
+export function segmentRoom(tcb: Tcb): number {
+  return tcb.mss - sackOptionBytes(tcb);
+}
+
+/**
+ * Fills SACK_POOL with our next segment's blocks and returns how many (RFC 2018 §4, RFC 2883
+ * §4): a pending D-SACK block first ("the first SACK block ... MUST specify the contiguous block
+ * of data containing the segment which triggered this ACK"; for a duplicate, "the first block
+ * ... should specify the duplicate"), then the held range containing it if any, then the other
+ * held ranges, most recently changed first. The D-SACK block is reported once.
+ */
+function fillSackBlocks(tcb: Tcb): number {
+  const k = sackBlockCount(tcb);
+  if (k === 0) return 0;
+  let n = 0;
+  if (tcb.dsack) {
+    const b = SACK_POOL[0]!;
+    b.left = tcb.dsackLeft;
+    b.right = tcb.dsackRight;
+    n = 1 + tcb.ooo.fillSackBlocks(SACK_POOL, 1, k - 1, tcb.dsackLeft);
+    tcb.dsack = false;
+  } else {
+    n = tcb.ooo.fillSackBlocks(SACK_POOL, 0, k);
+  }
+  return n;
+}
+
+/**
+ * The window, in bytes, our next segment would offer before it is expressed in the scaled field:
+ * the free receive space when it has grown by at least min(RCV.BUFF/2, Eff.snd.MSS) beyond the
+ * window already offered (receiver SWS avoidance, RFC 9293 §3.8.6.2.2), else the window already
+ * offered; at most what the 16-bit field carries (RFC 7323 §2.3). Changes nothing.
+ */
+export function windowToOffer(tcb: Tcb): number {
+  const offered = Math.max(0, seqDiff(tcb.rcvAdv, tcb.rcvNxt));
+  const space = tcb.rcvWindowSpace;
+  let wnd = offered;
+  const threshold = Math.min(tcb.rcvBuf.capacity >>> 1, tcb.advMss);
+  if (space > offered && (space - offered >= threshold || space >= tcb.rcvBuf.capacity)) wnd = space;
+  const max = 0xffff * 2 ** tcb.rcvWscale;
+  return wnd > max ? max : wnd;
+}
+
 /**
  * Chooses the window to advertise and records its right edge (RCV.NXT + window) in rcvAdv.
  *
@@ -31,18 +106,19 @@ export function tsVal(tcb: Tcb, now: Instant): number {
  */
 export function selectWindow(tcb: Tcb): number {
   const shift = tcb.rcvWscale;
-  const offered = Math.max(0, seqDiff(tcb.rcvAdv, tcb.rcvNxt));
-  const space = tcb.rcvWindowSpace;
-  let wnd = offered;
-  const threshold = Math.min(tcb.rcvBuf.capacity >>> 1, tcb.advMss);
-  if (space > offered && (space - offered >= threshold || space >= tcb.rcvBuf.capacity)) wnd = space;
-  const max = 0xffff * 2 ** shift;
-  if (wnd > max) wnd = max;
-  // Express in units of 2^shift, rounding down, but never below what was already offered.
+  const wnd = windowToOffer(tcb);
+  // Express in units of 2^shift, rounding down. When that falls short of the edge already
+  // offered, the field shows an apparent retraction of less than 2^shift bytes (RFC 7323 §2.4,
+  // Appendix F), but rcvAdv keeps the old edge, so data up to it is still accepted.
+  // Deviation: Linux rounds the offered window up instead (tcp_select_window: ALIGN(cur_win)),
+  // which moves the edge up to 2^shift - 1 bytes further on every ACK while the application is
+  // not reading; Linux's soft memory accounting absorbs that, but with a fixed-capacity receive
+  // buffer the edge crept past the free space and in-window data was dropped (found by the
+  // interop suite: a 10 MB download from Linux stalled on retransmissions).
   let field = Math.floor(wnd / 2 ** shift);
-  if (field * 2 ** shift < offered) field = Math.ceil(offered / 2 ** shift);
   if (field > 0xffff) field = 0xffff;
-  tcb.rcvAdv = seqAdd(tcb.rcvNxt, field * 2 ** shift);
+  const edge = seqAdd(tcb.rcvNxt, field * 2 ** shift);
+  if (seqGt(edge, tcb.rcvAdv)) tcb.rcvAdv = edge;
   return field;
 }
 
@@ -74,18 +150,21 @@ export function emit(tcp: TcpLayer, tcb: Tcb, flags: number, seq: Seq, len: numb
       tcp.scratchTs.tsecr = synAck ? tcb.tsRecent : 0;
       o.timestamp = tcp.scratchTs;
     }
+    // RFC 7413 §4.1.1: the Fast Open option (a cookie, or an empty cookie request) rides on SYNs
+    // and SYN-ACKs only (src/tcp/fastopen.ts decides what it holds).
+    const fo = tcb.fastOpen;
+    if (fo?.option !== undefined) {
+      o.fastOpen = fo.option;
+      if (fo.experimental) o.fastOpenExperimental = true;
+    }
   } else if (tcb.tsOk) {
     tcp.scratchTs.tsval = tsVal(tcb, now);
     tcp.scratchTs.tsecr = tcb.tsRecent;
     o.timestamp = tcp.scratchTs;
   }
-  if (!syn && !rst && tcb.sackOk && !tcb.ooo.isEmpty) {
-    // RFC 2018 §3: at most 3 blocks fit beside the timestamps option, 4 without.
-    const blocks = tcb.ooo.sackBlocks(tcb.tsOk ? 3 : 4);
-    const out = tcp.scratchSack;
-    out.length = 0;
-    for (const b of blocks) out.push(b as SackBlock);
-    o.sack = out;
+  if (!syn && !rst) {
+    const k = fillSackBlocks(tcb);
+    if (k > 0) o.sack = SACK_VIEWS[k];
   }
   r.srcPort = tcb.localPort;
   r.dstPort = tcb.remotePort;
@@ -118,12 +197,14 @@ export function emit(tcp: TcpLayer, tcb: Tcb, flags: number, seq: Seq, len: numb
   emitTcp(r, l4, cfg.checksums && route.checksumOffload !== true ? { src: tcb.local, dst: tcb.remote } : undefined);
   tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now);
   tcp.counters.OutSegs++;
+  tcb.segsOut++; // tcp_info statistics (src/trace/stats.ts)
   if (rst) tcp.counters.OutRsts++;
   if (flags & TcpFlag.ACK && !rst) {
     // Any segment carrying an ACK acknowledges everything received: cancel a pending ACK.
     tcb.ackNow = false;
     tcb.delackAt = undefined;
-    tcb.unackedSegs = 0;
+    tcb.rcvWup = tcb.rcvNxt;
+    if (tcb.quickAcks > 0 && len === 0) tcb.quickAcks--; // Linux's tcp_dec_quickack_mode, per ACK sent
   }
   return true;
 }
@@ -200,7 +281,7 @@ export function sendActiveReset(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
  * congestion windows (Nagle, cork and sender-side SWS avoidance permitting), FIN, and a pure ACK
  * if one is owed and nothing else carried it.
  */
-export function output(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride = false): void {
+export function output(tcp: TcpLayer, tcb: Tcb, now: Instant, force = false): void {
   switch (tcb.state) {
     case 'CLOSED':
     case 'LISTEN':
@@ -209,8 +290,13 @@ export function output(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride = fals
       return;
     case 'SYN-SENT':
       if (tcb.sndNxt === tcb.iss) {
-        emit(tcp, tcb, TcpFlag.SYN, tcb.iss, 0, now);
-        tcb.sndNxt = tcb.rtxNxt = seqAdd(tcb.iss, 1);
+        // TCP_FASTOPEN_CONNECT with a cookie: the SYN waits for the first write (fastopen.ts).
+        if (tcb.fastOpen?.deferConnect === true) return;
+        // RFC 7413 §3: with Fast Open the SYN carries data, which occupies sequence space after
+        // the SYN's own (emit copies it from the start of the send buffer).
+        const data = fastOpenSynData(tcp, tcb);
+        emit(tcp, tcb, TcpFlag.SYN, tcb.iss, data, now);
+        tcb.sndNxt = tcb.rtxNxt = seqAdd(tcb.iss, 1 + data);
         armRetransmit(tcp, tcb, now);
       }
       return;
@@ -219,8 +305,11 @@ export function output(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride = fals
         emit(tcp, tcb, TcpFlag.SYN | TcpFlag.ACK, tcb.iss, 0, now);
         tcb.sndNxt = tcb.rtxNxt = seqAdd(tcb.iss, 1);
         armRetransmit(tcp, tcb, now);
-      } else if (tcb.ackNow) {
-        sendAck(tcp, tcb, now);
+      } else {
+        // RFC 7413 §4.2.2 (and Linux): a Fast Open child may send data before the handshake
+        // completes, right behind its SYN-ACK, so a response can arrive one RTT after the SYN.
+        if (tcb.fastOpen?.passive === true) sendData(tcp, tcb, now, force);
+        if (tcb.ackNow) sendAck(tcp, tcb, now);
       }
       return;
     case 'ESTABLISHED':
@@ -229,16 +318,20 @@ export function output(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride = fals
     case 'FIN-WAIT-2':
     case 'CLOSING':
     case 'LAST-ACK':
-      sendData(tcp, tcb, now, swsOverride);
+      sendData(tcp, tcb, now, force);
       if (tcb.ackNow) sendAck(tcp, tcb, now);
       return;
   }
 }
 
-/** The data / FIN part of `output`. */
-function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride: boolean): void {
+/**
+ * The data / FIN part of `output`. `force` is the override timeout of RFC 9293 §3.8.6.2.1 (the
+ * persist timer with a window open, as Linux's tcp_write_wakeup): send what fits even if it is
+ * a runt that sender SWS avoidance or TCP_CORK would hold.
+ */
+function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, force: boolean): void {
   const end = tcb.sndEnd;
-  let swsHeld = false;
+  let held = false;
   for (;;) {
     const at = tcb.rtxNxt;
     const avail = Math.max(0, seqDiff(end, at));
@@ -246,25 +339,35 @@ function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride: boolean): 
     const cwndEdge = seqAdd(tcb.sndUna, tcb.cwnd);
     const edge = seqLt(cwndEdge, wndEdge) ? cwndEdge : wndEdge;
     const usable = seqDiff(edge, at);
-    const len = Math.min(avail, tcb.mss, Math.max(0, usable));
+    const room = segmentRoom(tcb);
+    const len = Math.min(avail, room, Math.max(0, usable));
     // Our FIN follows the last byte (RFC 9293 §3.10.4); like Linux, it needs room in the window.
     const fin = tcb.finQueued && seqDiff(end, at) >= 0 && len === avail && usable > len;
     if (len === 0 && !fin) break;
     const retransmission = seqLt(at, tcb.sndNxt);
-    if (len > 0 && len < tcb.mss && !retransmission && !fin) {
+    if (len > 0 && len < room && !retransmission && !fin && !force) {
       if (len < avail) {
         // Sender-side SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited runt waits until at
         // least half the largest window the peer offered is usable, or until the override timeout
         // (the persist timer, below) says to send what fits.
-        if (len < tcb.maxSndWnd >>> 1 && !swsOverride) {
-          swsHeld = true;
+        if (len < tcb.maxSndWnd >>> 1) {
+          held = true;
           break;
         }
       } else {
         // All queued data fits in one short segment: Nagle (RFC 9293 §3.7.4, SHLD-7; MUST-17
-        // lets the application turn it off) holds it while data is unacknowledged; TCP_CORK holds it always.
-        if (tcb.opts.cork) break;
-        if (!tcb.opts.noDelay && tcb.flight > 0) break;
+        // lets the application turn it off) holds it while data is unacknowledged; TCP_CORK holds
+        // it always, unless the send buffer is full: then the application cannot add the bytes
+        // that would fill the segment, and waiting would deadlock (Linux pushes with
+        // TCP_NAGLE_PUSH before it waits for buffer space, in tcp_sendmsg_locked).
+        if (tcb.opts.cork && tcb.sndBuf.free > 0) {
+          held = true;
+          break;
+        }
+        // Deviation from RFC 9293 §3.7.4's "unacknowledged data" test, as Linux does
+        // (tcp_nagle_check with tcp_minshall_check): the runt is held only while an earlier
+        // *short* segment is unacknowledged, so a write of 1.5 segments sends both at once.
+        if (!tcb.opts.noDelay && tcb.flight > 0 && tcb.sndSml !== undefined && seqGt(tcb.sndSml, tcb.sndUna) && seqLe(tcb.sndSml, tcb.sndNxt)) break;
       }
     }
     let flags = TcpFlag.ACK;
@@ -285,6 +388,7 @@ function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride: boolean): 
       }
       tcb.sndNxt = next;
       tcb.lastSendAt = now;
+      if (len < room) tcb.sndSml = next; // Linux tcp_minshall_update: the end of a short segment
     }
     if (fin) tcb.finSent = true;
     armRetransmit(tcp, tcb, now);
@@ -294,18 +398,69 @@ function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, swsOverride: boolean): 
   // (RFC 9293 §3.8.6.1, MUST-36). It also serves as the override timeout of sender-side SWS
   // avoidance (RFC 9293 §3.8.6.2.1: "send ... when the override timeout occurs"), as Linux's probe
   // timer does through tcp_write_wakeup: without it a small window that never grows with nothing
-  // in flight would stall the connection for good.
+  // in flight would stall the connection for good. Corked data waits for it too: that is the
+  // 200 ms ceiling on TCP_CORK that tcp(7) documents (the probe timer's TCP_RTO_MIN).
   const waiting = seqDiff(end, tcb.sndNxt) > 0 || (tcb.finQueued && !tcb.finSent);
-  if (waiting && tcb.flight === 0 && (tcb.sndWnd === 0 || swsHeld)) {
+  if (waiting && tcb.flight === 0 && (tcb.sndWnd === 0 || held)) {
     if (tcb.persistAt === undefined) {
-      tcb.persistAt = (now + tcb.rtt.rto) as Instant;
+      // RFC 9293 §3.8.6.2.1: "The override timeout should be in the range 0.1 - 1.0 seconds":
+      // a held runt waits at most a second even when the RTO is longer; a zero window is probed
+      // after an RTO (and then with backoff, in the TcpLayer's persist timer).
+      const wait = tcb.sndWnd === 0 ? tcb.rtt.rto : Math.min(tcb.rtt.rto, OVERRIDE_TIMEOUT_MAX);
+      tcb.persistAt = (now + wait) as Instant;
       tcp.arm(tcb);
     }
-  } else if (tcb.persistAt !== undefined && tcb.sndWnd > 0 && !swsHeld) {
+  } else if (tcb.persistAt !== undefined && tcb.sndWnd > 0 && !held) {
     tcb.persistAt = undefined;
     tcb.probes = 0;
   }
 }
+
+/**
+ * Retransmits the segment at SND.UNA (up to one segment of data, with our FIN if it follows)
+ * whatever the windows say: fast retransmit (RFC 5681 §3.2), and the retransmission timeout when
+ * the peer's window is zero. Returns the sequence space it covered (0 if nothing to send).
+ */
+export function sendHead(tcp: TcpLayer, tcb: Tcb, now: Instant): number {
+  const dataLeft = seqDiff(tcb.sndEnd, tcb.sndUna);
+  // A retransmission: only what was sent before (below SND.NXT), as Linux resends the head of its
+  // retransmission queue; going beyond SND.NXT here would let the peer acknowledge sequence
+  // numbers we do not count as sent.
+  const sent = seqDiff(tcb.sndNxt, tcb.sndUna);
+  const len = Math.max(0, Math.min(segmentRoom(tcb), dataLeft, sent));
+  const fin = tcb.finSent && len === dataLeft;
+  if (len === 0 && !fin) return 0;
+  let flags = TcpFlag.ACK;
+  if (fin) flags |= TcpFlag.FIN;
+  else if (len === dataLeft) flags |= TcpFlag.PSH;
+  if (emit(tcp, tcb, flags, tcb.sndUna, len, now)) {
+    tcp.counters.RetransSegs++;
+    tcp.traceRetransmit(tcb, tcb.sndUna, len, now);
+  }
+  tcb.rttSeq = undefined; // Karn: the timed segment may have been retransmitted
+  return len + (fin ? 1 : 0);
+}
+
+/**
+ * The retransmission timer expired (RFC 6298 §5.4: "Retransmit the earliest segment that has
+ * not been acknowledged"): go back to SND.UNA and send again what the windows allow (go-back-N;
+ * the congestion window was just reset to one segment). If the peer's window is zero, the
+ * segment at SND.UNA goes anyway as a window probe, as Linux's __tcp_retransmit_skb does ("when
+ * window is shrunk to zero ... our retransmit of one segment serves as a zero window probe"):
+ * otherwise a lost window update after the peer shrank its window to zero would stall us.
+ */
+export function retransmitOnTimeout(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
+  tcb.rtxNxt = tcb.sndUna;
+  tcb.rttSeq = undefined; // Karn's algorithm
+  sendData(tcp, tcb, now, false);
+  if (tcb.rtxNxt === tcb.sndUna && tcb.flight > 0) {
+    tcb.rtxNxt = seqAdd(tcb.sndUna, sendHead(tcp, tcb, now));
+  }
+  if (tcb.ackNow) sendAck(tcp, tcb, now);
+}
+
+/** The longest override timeout of sender SWS avoidance (RFC 9293 §3.8.6.2.1: 0.1 to 1.0 s). */
+export const OVERRIDE_TIMEOUT_MAX = 1_000_000;
 
 /** RFC 6298 §5.1: "Every time a packet containing data is sent (including a retransmission), if the timer is not running, start it". */
 export function armRetransmit(tcp: TcpLayer, tcb: Tcb, now: Instant): void {

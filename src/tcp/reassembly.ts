@@ -35,7 +35,11 @@ interface Range {
 const MAX_CHUNKS = 64;
 const SMALL_CHUNK = 512;
 
-const NOTHING: InsertResult = Object.freeze({ stored: 0, duplicate: false });
+/** The result object `insert` fills and returns (valid until the next call: no allocation per segment). */
+class InsertOutcome implements InsertResult {
+  stored = 0;
+  duplicate = false;
+}
 
 /** Holds out-of-order data above RCV.NXT and hands it over once contiguous (RFC 9293 §3.10.7.4, RFC 2018). */
 export class Reassembly {
@@ -44,6 +48,14 @@ export class Reassembly {
   private clock = 0;
   // Scratch for the gaps a segment fills: [start, end) offsets from RCV.NXT, flattened.
   private readonly gaps: number[] = [];
+  private readonly result = new InsertOutcome();
+  /**
+   * When the last `insert` reported a duplicate: the duplicated sequence range [dupLeft,
+   * dupRight), from the first duplicated byte to the last (RFC 2883 §4: what a D-SACK block
+   * reports). Bytes below RCV.NXT count as duplicated.
+   */
+  dupLeft = 0 as Seq;
+  dupRight = 0 as Seq;
 
   /** Bytes held. */
   get bytes(): number {
@@ -67,15 +79,24 @@ export class Reassembly {
    */
   insert(start: Seq, data: Uint8Array, rcvNxt: Seq, windowEnd: Seq): InsertResult {
     this.prune(rcvNxt);
+    const res = this.result;
+    res.stored = 0;
+    res.duplicate = false;
     const n = data.length;
-    if (n === 0) return NOTHING;
+    if (n === 0) return res;
     const segOff = seqDiff(start, rcvNxt);
     const segEnd = segOff + n;
-    let duplicate = segOff < 0;
+    // The duplicated part, as offsets from RCV.NXT: [dupLo, dupHi).
+    let dupLo = Infinity;
+    let dupHi = -Infinity;
+    if (segOff < 0) {
+      dupLo = segOff;
+      dupHi = Math.min(segEnd, 0);
+    }
     const win = Math.max(0, seqDiff(windowEnd, rcvNxt));
     const lo = Math.max(0, segOff);
     const hi = Math.min(segEnd, win);
-    if (lo >= hi) return duplicate ? { stored: 0, duplicate } : NOTHING;
+    if (lo >= hi) return this.finish(res, 0, dupLo, dupHi, rcvNxt);
     const stamp = ++this.clock;
     const ranges = this.ranges;
 
@@ -95,7 +116,12 @@ export class Reassembly {
         total += rs - cursor;
       }
       const re = rs + r.len;
-      if (Math.max(rs, lo) < Math.min(re, hi)) duplicate = true;
+      const olo = Math.max(rs, lo);
+      const ohi = Math.min(re, hi);
+      if (olo < ohi) {
+        if (olo < dupLo) dupLo = olo;
+        if (ohi > dupHi) dupHi = ohi;
+      }
       if (re > cursor) cursor = re;
     }
     if (cursor < hi) {
@@ -106,13 +132,6 @@ export class Reassembly {
     // One allocation holds every new byte; each gap is a view of it.
     const fresh = total > 0 ? new Uint8Array(total) : undefined;
     let pos = 0;
-    const piece = (g: number): Uint8Array => {
-      const a = gaps[g]!, b = gaps[g + 1]!;
-      const view = fresh!.subarray(pos, pos + (b - a));
-      view.set(data.subarray(a - segOff, b - segOff));
-      pos += b - a;
-      return view;
-    };
 
     let g = 0;
     let merged: Range;
@@ -129,13 +148,13 @@ export class Reassembly {
       const r = ranges[k]!;
       const rs = seqDiff(r.start, rcvNxt);
       while (g < gaps.length && gaps[g]! < rs) {
-        chunks.push(piece(g));
+        pos = pushGap(chunks, fresh!, pos, data, gaps[g]! - segOff, gaps[g + 1]! - segOff);
         g += 2;
       }
       for (const c of r.chunks) chunks.push(c);
     }
     while (g < gaps.length) {
-      chunks.push(piece(g));
+      pos = pushGap(chunks, fresh!, pos, data, gaps[g]! - segOff, gaps[g + 1]! - segOff);
       g += 2;
     }
     const last = j > i ? ranges[j - 1]! : undefined;
@@ -145,7 +164,17 @@ export class Reassembly {
     if (chunks.length > MAX_CHUNKS) joinSmallChunks(merged);
     ranges.splice(i, j - i, merged);
     this.held += total;
-    return { stored: total, duplicate };
+    return this.finish(res, total, dupLo, dupHi, rcvNxt);
+  }
+
+  private finish(res: InsertOutcome, stored: number, dupLo: number, dupHi: number, rcvNxt: Seq): InsertResult {
+    res.stored = stored;
+    res.duplicate = dupLo < dupHi;
+    if (res.duplicate) {
+      this.dupLeft = seqAdd(rcvNxt, dupLo);
+      this.dupRight = seqAdd(rcvNxt, dupHi);
+    }
+    return res;
   }
 
   /**
@@ -216,6 +245,77 @@ export class Reassembly {
     return out;
   }
 
+  /**
+   * Whether any held byte lies below `end` (an in-order segment ending at `end` is about to
+   * cover it); if so [dupLeft, dupRight) is set to the covered held bytes.
+   */
+  heldBelow(end: Seq): boolean {
+    const first = this.ranges[0];
+    if (first === undefined || seqDiff(end, first.start) <= 0) return false;
+    this.dupLeft = first.start;
+    // Ranges never touch, so the covered bytes end in the first range or beyond a hole.
+    let right = seqAdd(first.start, Math.min(first.len, seqDiff(end, first.start)));
+    for (let k = 1; k < this.ranges.length; k++) {
+      const r = this.ranges[k]!;
+      if (seqDiff(end, r.start) <= 0) break;
+      right = seqAdd(r.start, Math.min(r.len, seqDiff(end, r.start)));
+    }
+    this.dupRight = right;
+    return true;
+  }
+
+  /** Number of held ranges (disjoint, non-adjacent). */
+  get rangeCount(): number {
+    return this.ranges.length;
+  }
+
+  /**
+   * The allocation-free form of `sackBlocks` for the output path: writes up to `max` blocks,
+   * most recently touched first, into the caller's reusable objects `out[from]`, `out[from+1]`,
+   * ...; the range containing `first` (a D-SACK's duplicate, RFC 2883 §4: "the second SACK block
+   * ... should specify that (possibly larger) block of data") goes first. Returns how many.
+   */
+  fillSackBlocks(out: readonly SackBlock[], from: number, max: number, first?: Seq): number {
+    const ranges = this.ranges;
+    let n = 0;
+    let firstIdx = -1;
+    if (first !== undefined) {
+      for (let k = 0; k < ranges.length; k++) {
+        const d = seqDiff(first, ranges[k]!.start);
+        if (d >= 0 && d < ranges[k]!.len) {
+          firstIdx = k;
+          break;
+        }
+      }
+      if (firstIdx >= 0 && n < max) {
+        const r = ranges[firstIdx]!;
+        const b = out[from + n++]!;
+        b.left = r.start;
+        b.right = seqAdd(r.start, r.len);
+      }
+    }
+    // Then by recency: stamps are unique, so pick the largest below the last one picked.
+    let below = Infinity;
+    while (n < max) {
+      let best = -1;
+      let bestStamp = -1;
+      for (let k = 0; k < ranges.length; k++) {
+        const st = ranges[k]!.stamp;
+        if (k !== firstIdx && st < below && st > bestStamp) {
+          best = k;
+          bestStamp = st;
+        }
+      }
+      if (best < 0) break;
+      below = bestStamp;
+      const r = ranges[best]!;
+      const b = out[from + n++]!;
+      b.left = r.start;
+      b.right = seqAdd(r.start, r.len);
+    }
+    return n;
+  }
+
   /** Drops everything held (connection reset or closed). */
   clear(): void {
     this.ranges = [];
@@ -270,6 +370,14 @@ export class Reassembly {
     }
     return a;
   }
+}
+
+/** Copies data[a, b) into fresh at pos, pushes that view onto chunks, returns the new pos. */
+function pushGap(chunks: Uint8Array[], fresh: Uint8Array, pos: number, data: Uint8Array, a: number, b: number): number {
+  const view = fresh.subarray(pos, pos + (b - a));
+  view.set(data.subarray(a, b));
+  chunks.push(view);
+  return pos + (b - a);
 }
 
 /** Joins each run of consecutive small chunks in `r` into one chunk; big chunks are never copied. */

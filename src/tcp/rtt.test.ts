@@ -49,14 +49,15 @@ describe('RttEstimator (RFC 6298)', () => {
     expect(g.rto).toBe(millis(20));
   });
 
-  test('Deviation from §2.4: the floor is 200 ms by default (Linux TCP_RTO_MIN), configurable', () => {
+  test('Deviation from §2.4: the floor is 200 ms by default (Linux TCP_RTO_MIN), configurable, and floors the variation term as Linux does', () => {
     const e = new RttEstimator();
     e.sample(millis(10));
     expect(e.srtt).toBe(millis(10));
-    expect(e.rto).toBe(millis(200));
+    // Linux (tcp_set_rto): RTO = SRTT + max(K*RTTVAR, RTO_min) = 10 + 200 ms, the "rto:210" of `ss -i`.
+    expect(e.rto).toBe(millis(210));
     const rfc = new RttEstimator({ minRto: seconds(1) });
     rfc.sample(millis(10));
-    expect(rfc.rto).toBe(seconds(1));
+    expect(rfc.rto).toBe(millis(1010));
   });
 
   test('§2.5: the ceiling is 120 s by default, configurable', () => {
@@ -106,9 +107,9 @@ describe('RttEstimator (RFC 6298)', () => {
     e.backoff();
     e.backoff();
     expect(e.rto).toBe(seconds(4));
-    e.sample(millis(50)); // 50 + 100 = 150 ms, floored to 200 ms
+    e.sample(millis(50)); // 50 + max(4 * 25, 200) = 250 ms (the variation term floored at RTO_min, as Linux)
     expect(e.backoffCount).toBe(0);
-    expect(e.rto).toBe(millis(200));
+    expect(e.rto).toBe(millis(250));
   });
 
   test('the rto setter imposes a clamped value and clears the backoff', () => {

@@ -124,7 +124,11 @@ export class RttEstimator {
       this.rttvarExact = (1 - BETA) * this.rttvarExact + BETA * Math.abs(this.srttExact - r);
       this.srttExact = (1 - ALPHA) * this.srttExact + ALPHA * r;
     }
-    const rto = this.srttExact + Math.max(this.granularity, K * this.rttvarExact);
+    // Deviation: RFC 6298 §2.3 and §2.4 give RTO = max(RTO_min, SRTT + max(G, K*RTTVAR)); Linux
+    // (tcp_rtt_estimator / tcp_set_rto) floors the variation term instead, keeping rttvar at
+    // least tcp_rto_min, so RTO = SRTT + max(K*RTTVAR, RTO_min): on a 100 ms path the RTO is
+    // 300 ms, not 200 ms. We do as Linux does, so retransmission timing matches it on the wire.
+    const rto = this.srttExact + Math.max(this.granularity, K * this.rttvarExact, this.minRto);
     this.baseRto = this.clamp(Math.ceil(rto) as Duration);
     this.backoffs = 0;
   }

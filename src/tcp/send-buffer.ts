@@ -7,15 +7,18 @@
 //
 // Memory: a million idle connections must fit, so storage is lazy and elastic. Nothing is
 // allocated until the first byte arrives; the ring then grows by doubling, from 1 KiB up to
-// the capacity; when it empties, a ring larger than 16 KiB is released (a smaller one is kept
-// so chatty request/response connections do not allocate on every message), and `trim()`
-// releases whatever is left, for idle connections. A write or copy allocates no buffers in the
-// steady state: it copies with `Uint8Array.set` into or out of the ring, at most in two pieces.
-// No Buffer.concat, no chunk per write.
+// the capacity; when it empties, a ring larger than 16 KiB is released unless it held more than
+// 16 KiB since it last emptied (a smaller one is always kept, so chatty request/response
+// connections do not allocate on every message), and `trim()` releases whatever is left, for
+// idle connections. The rule keeps a bulk transfer's ring: releasing it on every drain
+// made the next burst regrow it by doubling, copying its contents each time (a CPU profile of the
+// bulk benchmark showed that regrowth as the largest cost of the send and receive paths). A write
+// or copy allocates no buffers in the steady state: it copies with `Uint8Array.set` into or out
+// of the ring, at most in two pieces. No Buffer.concat, no chunk per write.
 
 /** Smallest ring ever allocated. */
 export const MIN_RING_BYTES = 1024;
-/** When the buffer empties, rings larger than this are released. */
+/** When the buffer empties, rings larger than this are released, unless they held more than this since they last emptied. */
 export const KEEP_RING_BYTES = 16 * 1024;
 
 function checkCapacity(n: number): number {
@@ -28,6 +31,7 @@ export class ByteRing {
   private buf: Uint8Array | undefined = undefined;
   private head = 0; // index in buf of the oldest byte
   private len = 0;
+  private peak = 0; // the most bytes held since the ring last emptied
   private cap: number;
 
   /** An empty ring that will hold at most `capacity` bytes; allocates nothing yet. */
@@ -99,6 +103,7 @@ export class ByteRing {
     buf.set(first === data.length ? data : data.subarray(0, first), tail);
     if (first < n) buf.set(data.subarray(first, n), 0);
     this.len += n;
+    if (this.len > this.peak) this.peak = this.len;
     return n;
   }
 
@@ -108,7 +113,8 @@ export class ByteRing {
     this.len -= n;
     if (this.len === 0) {
       this.head = 0;
-      if (this.buf !== undefined && this.buf.length > KEEP_RING_BYTES) this.buf = undefined;
+      if (this.buf !== undefined && this.buf.length > KEEP_RING_BYTES && this.peak <= KEEP_RING_BYTES) this.buf = undefined;
+      this.peak = 0;
       return;
     }
     const size = this.buf!.length;

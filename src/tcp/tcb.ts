@@ -12,6 +12,7 @@ import type { RecvBuffer } from './recv-buffer.js';
 import type { Reassembly } from './reassembly.js';
 import type { RttEstimator } from './rtt.js';
 import type { Listener } from './listener.js';
+import type { FastOpenState } from './fastopen.js';
 
 /** Readiness bits reported to the socket layer (the epoll vocabulary). */
 export const Ready = {
@@ -44,6 +45,13 @@ export interface SocketOptions {
   synCount: number;
   /** TCP_LINGER2: per-socket FIN-WAIT-2 timeout in µs; 0 = stack default. */
   linger2: number;
+  /**
+   * SO_SNDBUF as the stack uses it (bytes, already doubled as Linux does); 0 = the stack default
+   * (TcpConfig.sndBuf), grown with the congestion window. A set value is locked (SOCK_SNDBUF_LOCK).
+   */
+  sndBuf: number;
+  /** SO_RCVBUF likewise; 0 = the stack default, auto-tuned (tcp_moderate_rcvbuf). A set value is locked (SOCK_RCVBUF_LOCK). */
+  rcvBuf: number;
 }
 
 /** The TCB: everything one connection knows. */
@@ -122,8 +130,34 @@ export class Tcb {
   // ACK generation.
   /** An ACK should go out with the next output (immediately). */
   ackNow = false;
-  /** Full-sized segments received since our last ACK (ACK every second one, RFC 9293 §3.8.6.3). */
-  unackedSegs = 0;
+  /** RCV.NXT when we last sent an ACK (Linux's rcv_wup): data beyond it is not yet acknowledged. */
+  rcvWup = 0 as Seq;
+  /** Our estimate of the peer's segment size (Linux's icsk_ack.rcv_mss): "full-sized" for delayed ACKs. */
+  rcvMss = 536;
+  /** The adaptive delayed-ACK timeout in µs (Linux's icsk_ack.ato); 0 until the first data arrives. */
+  ato = 0;
+  /** When data last arrived (Linux's icsk_ack.lrcvtime), for `ato`. */
+  lastDataAt = 0 as Instant;
+
+  // Receive-buffer auto-tuning (autotune.ts; Linux's rcvq_space and rcv_rtt_est).
+  /** Bytes the application has read from this connection (Linux's copied_seq, as a count). */
+  rcvCopied = 0;
+  /** Bytes read in the last measured round trip (0: not measuring yet), the count then, and when. */
+  rcvSpace = 0;
+  rcvSpaceCopied = 0;
+  rcvSpaceAt = 0 as Instant;
+  /** The receiver's RTT estimate in µs (0: none yet); the window-based probe's end and start; the last TSecr used. */
+  rcvRtt = 0;
+  rcvRttSeq = 0 as Seq;
+  rcvRttAt: Instant | undefined;
+  rcvRttTsecr = 0;
+  /**
+   * A D-SACK block for the next segment (RFC 2883 §4): the duplicate range [dsackLeft,
+   * dsackRight) just received; reported once, as the first SACK block.
+   */
+  dsack = false;
+  dsackLeft = 0 as Seq;
+  dsackRight = 0 as Seq;
   /** Quick-ACK segments left (Linux's quickack mode at connection start). */
   quickAcks = 0;
   /** RFC 5961 challenge ACK rate limiting, per connection. */
@@ -148,13 +182,22 @@ export class Tcb {
   retransmits = 0;
   /** When the retransmission timer that first expired for the current head was started (for TCP_USER_TIMEOUT). */
   firstRetransmitAt: Instant | undefined;
-  /** Zero-window probes sent without an answer; keepalive probes sent without an answer. */
+  /** Zero-window probes sent since the window closed: the exponent of their backoff (Linux's icsk_backoff). */
   probes = 0;
+  /** Zero-window probes in a row that no ACK answered (Linux's icsk_probes_out), for giving up on a dead peer. */
+  probesOut = 0;
+  /** Keepalive probes sent without an answer. */
   keepaliveProbes = 0;
   /** Last time a segment arrived (keepalive idle time and RFC 7323 §5.5). */
   lastRecvAt = 0 as Instant;
   /** Last time we sent data (RFC 5681 §4.1 restart after idle). */
   lastSendAt = 0 as Instant;
+  /**
+   * End of the most recently sent short (less than a full MSS) new-data segment, for Nagle's
+   * algorithm with Minshall's refinement as Linux runs it (tp->snd_sml, tcp_minshall_check);
+   * undefined until one is sent.
+   */
+  sndSml: Seq | undefined;
 
   // RTT measurement (RFC 6298) and Karn's algorithm.
   readonly rtt: RttEstimator;
@@ -169,6 +212,22 @@ export class Tcb {
   /** RFC 6582 recover point while in fast recovery; undefined when not recovering. */
   recover: Seq | undefined;
 
+  // Statistics for tools (tcp_info / `ss -ti`, src/trace/stats.ts); nothing in TCP reads them.
+  /** Sequence space the peer acknowledged, SYN and FIN included (Linux tcpi_bytes_acked, RFC 4898 HCThruOctetsAcked). */
+  bytesAcked = 0;
+  /** Data bytes received in order (Linux tcpi_bytes_received, without the FIN). */
+  bytesReceived = 0;
+  /** Segments sent and received on this connection (tcpi_segs_out / tcpi_segs_in). */
+  segsOut = 0;
+  segsIn = 0;
+  /** Segments retransmitted over the connection's life (tcpi_total_retrans). */
+  totalRetrans = 0;
+  /** The latest delivery-rate sample in bytes per second (0 until one is taken), see input.ts newAck. */
+  deliveryRate = 0;
+  /** Start of the interval being measured for the next delivery-rate sample, and bytesAcked then. */
+  rateStartAt = 0 as Instant;
+  rateStartBytes = -1; // -1: nothing in flight, no interval running
+
   /** The last soft ICMP error (Linux's sk_err_soft), reported if the connection times out. */
   softError: SocketErrorCode | undefined;
   /** A pending error for the user (SO_ERROR), delivered once. */
@@ -179,12 +238,18 @@ export class Tcb {
   listener: Listener | undefined;
   /** The connection was opened actively (connect) rather than from a listener. */
   active = false;
+  /** TCP Fast Open (RFC 7413) state, for connections that use it (src/tcp/fastopen.ts). */
+  fastOpen: FastOpenState | undefined;
+  /** TCP_DEFER_ACCEPT: the peer's bare ACK of our SYN-ACK arrived and was dropped (Linux's inet_rsk(req)->acked). */
+  deferAcked = false;
   /** Socket options. */
   readonly opts: SocketOptions;
   /** Readiness callback for the socket layer. */
   onReady: ((tcb: Tcb, events: number) => void) | undefined;
   /** Queued for output at the next poll. */
   queued = false;
+  /** How trace events name this connection, built on first use (TcpLayer.ref). */
+  traceRef: { readonly id: number; readonly local: string; readonly remote: string } | undefined;
   /** Next TCB in the same demux hash bucket. */
   nextInBucket: Tcb | undefined;
 

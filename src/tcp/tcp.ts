@@ -7,22 +7,27 @@ import { TimerWheel } from '../time/wheel.js';
 import { IpAddr, mix32 } from '../wire/ip-addr.js';
 import { TcpFlag, type TcpRepr, type TcpTimestamp, type SackBlock, parseTcp } from '../wire/tcp.js';
 import type { Rng } from '../util/rng.js';
+import { assertNever } from '../util/result.js';
 import type { Tracer } from '../trace/events.js';
-import { type Seq, seqAdd, seqGt, seqLe, seqLt } from './seq.js';
+import { type Seq, seqAdd, seqLe, seqLt } from './seq.js';
 import type { TcpState } from './state.js';
 import { type TcpConfig, defaultTcpConfig } from './config.js';
 import type { SocketErrorCode } from './errors.js';
-import { Tcb, Ready, type SocketOptions } from './tcb.js';
+import { Tcb, Ready, type SocketOptions, endpointName } from './tcb.js';
 import { Listener } from './listener.js';
 import { SendBuffer } from './send-buffer.js';
 import { RecvBuffer } from './recv-buffer.js';
 import { Reassembly } from './reassembly.js';
 import { RttEstimator } from './rtt.js';
+import { rcvSpaceAdjust } from './autotune.js';
 import { IsnGenerator } from './isn.js';
 import { PortAllocator } from './ports.js';
 import type { ClassifyTcb } from './classify.js';
 import { segmentArrives, negotiateOptions } from './input.js';
-import { output, emit, sendResetFor, sendActiveReset, armRetransmit, tsVal } from './output.js';
+import { TimeWaitTable, type TimeWaitInfo, timeWaitSegment, timeWaitAcceptsSyn, timeWaitReusable, timeWaitNextIss } from './timewait.js';
+import { sendCookieSynAck, cookieAck, synAckWindow } from './syncookies.js';
+import { FastOpenCache, fastOpenServerVerdict, prepareFastOpenClient, newFastOpenState } from './fastopen.js';
+import { output, emit, sendAck, sendResetFor, sendActiveReset, armRetransmit, tsVal, retransmitOnTimeout, windowToOffer } from './output.js';
 
 /** A route as TCP needs it: a source address and a path MTU. The IP layer's routes satisfy it. */
 export interface TcpRoute {
@@ -92,9 +97,57 @@ export class TcpCounters {
   TCPSynRetrans = 0;
   TCPKeepAliveProbes = 0;
   TimeWaitEntered = 0;
+  // Server defences and TIME-WAIT economics (Linux's LINUX_MIB_* names).
+  /** SYN-ACKs sent with a SYN cookie. */
+  SyncookiesSent = 0;
+  /** ACKs that returned a valid SYN cookie. */
+  SyncookiesRecv = 0;
+  /** ACKs checked as SYN cookies that were not valid. */
+  SyncookiesFailed = 0;
+  /** SYNs answered with a cookie because the SYN queue was full (or tcp_syncookies = 2). */
+  TCPReqQFullDoCookies = 0;
+  /** SYNs dropped because the SYN queue was full and cookies are off. */
+  TCPReqQFullDrop = 0;
+  /** TIME-WAIT records that lived out their 2*MSL (Linux's TW). */
+  TW = 0;
+  /** TIME-WAIT records taken over by connect() under tcp_tw_reuse (Linux's TWRecycled). */
+  TWRecycled = 0;
+  /** Connections that skipped TIME-WAIT because tcp_max_tw_buckets records already existed. */
+  TCPTimeWaitOverflow = 0;
+  /** Client SYNs whose data the server acknowledged (Fast Open worked). */
+  TCPFastOpenActive = 0;
+  /** Client SYNs with data the server did not acknowledge (fell back, data resent). */
+  TCPFastOpenActiveFail = 0;
+  /** Server: SYNs with a valid cookie whose data was accepted. */
+  TCPFastOpenPassive = 0;
+  /** Server: SYNs with a cookie that was not valid. */
+  TCPFastOpenPassiveFail = 0;
+  /** Server: Fast Open refused because the TCP_FASTOPEN queue was full. */
+  TCPFastOpenListenOverflow = 0;
+  /** Server: SYNs that asked for a Fast Open cookie. */
+  TCPFastOpenCookieReqd = 0;
+  /** Bare ACKs dropped by TCP_DEFER_ACCEPT. */
+  TCPDeferAcceptDrop = 0;
   /** Drops by reason (beyond the named counters). */
   readonly drops = new Map<string, number>();
+
+  /**
+   * A snapshot as nstat prints it: the RFC 1213 TCP MIB counters prefixed `Tcp` (TcpActiveOpens,
+   * TcpCurrEstab, ...), Linux's extensions prefixed `TcpExt` (TcpExtSyncookiesSent,
+   * TcpExtListenOverflows, ...), and the drops by reason as `TcpDrop:<reason>`.
+   */
+  nstat(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this)) {
+      if (typeof v === 'number') out[(TCP_MIB.has(k) ? 'Tcp' : 'TcpExt') + k] = v;
+    }
+    for (const [reason, n] of this.drops) out[`TcpDrop:${reason}`] = n;
+    return out;
+  }
 }
+
+/** The counters of the RFC 1213 / RFC 4022 TCP MIB (nstat's `Tcp` group); the rest are Linux's `TcpExt`. */
+const TCP_MIB = new Set(['ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets', 'CurrEstab', 'InSegs', 'OutSegs', 'RetransSegs', 'InErrs', 'OutRsts', 'InCsumErrors']);
 
 /** A local address and port reserved by bind() or listen(). */
 export interface Binding {
@@ -118,6 +171,8 @@ export function defaultSocketOptions(cfg: TcpConfig): SocketOptions {
     maxSeg: 0,
     synCount: 0,
     linger2: 0,
+    sndBuf: 0,
+    rcvBuf: 0,
   };
 }
 
@@ -148,7 +203,12 @@ export class TcpLayer {
   private readonly bindings = new Map<number, Binding[]>();
   /** Connections per local port (for bind conflicts). */
   private readonly portUse = new Map<number, number>();
-  private readonly wheel = new TimerWheel<Tcb>();
+  /** The one timer wheel: connections, and TIME-WAIT records by slot number. */
+  private readonly wheel = new TimerWheel<Tcb | number>();
+  /** TIME-WAIT records (timewait.ts): what remains of connections in TIME-WAIT. */
+  readonly timeWait = new TimeWaitTable();
+  /** Fast Open cookies this client holds, per server (fastopen.ts). */
+  readonly fastOpenCache = new FastOpenCache();
   /** Connections with work from user calls, flushed at the next poll. */
   private readonly dirty: Tcb[] = [];
   private lastNow = 0 as Instant;
@@ -192,27 +252,39 @@ export class TcpLayer {
     const seg = parsed.value;
     const local = pkt.dst;
     const remote = pkt.src;
-    let tcb = this.lookup(local, seg.dstPort, remote, seg.srcPort);
-    if (tcb !== undefined && tcb.state === 'TIME-WAIT' && seg.flags & TcpFlag.SYN && !(seg.flags & (TcpFlag.ACK | TcpFlag.RST))) {
-      // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN for a TIME-WAIT 4-tuple may reopen it when
-      // its sequence number (or timestamp) shows it cannot be an old duplicate, as Linux does in
-      // tcp_timewait_state_process (TCP_TW_SYN).
-      // Only a listener can take the new incarnation: without one, Linux's tcp_v4_rcv (TCP_TW_SYN
-      // with no listener found) keeps the TIME-WAIT and answers with an ACK, which the
-      // segment-arrives path below produces; deleting it here would answer the SYN with a RST.
-      if (this.timeWaitAcceptsSyn(tcb, seg) && this.findListener(local, seg.dstPort) !== undefined) {
-        this.destroy(tcb, 'new SYN reopened TIME-WAIT', now);
-        tcb = undefined;
+    const tcb = this.lookup(local, seg.dstPort, remote, seg.srcPort);
+    // TIME-WAIT records (timewait.ts) share the 4-tuple space with connections; a 4-tuple is in
+    // at most one of the two tables.
+    let isn: Seq | undefined;
+    if (tcb === undefined && this.timeWait.size > 0) {
+      const tw = this.timeWait.find(local, seg.dstPort, remote, seg.srcPort, TcpLayer.tupleHash(local, seg.dstPort, remote, seg.srcPort));
+      if (tw >= 0) {
+        // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN for a TIME-WAIT 4-tuple may reopen it when
+        // its sequence number (or timestamp) shows it cannot be an old duplicate, as Linux does in
+        // tcp_timewait_state_process (TCP_TW_SYN), with an ISS beyond the old incarnation's.
+        // Only a listener can take the new incarnation: without one, Linux's tcp_v4_rcv (TCP_TW_SYN
+        // with no listener found) keeps the TIME-WAIT and answers with an ACK, which the record
+        // produces below; deleting it here would answer the SYN with a RST.
+        const f = seg.flags;
+        if (f & TcpFlag.SYN && !(f & (TcpFlag.ACK | TcpFlag.RST)) && timeWaitAcceptsSyn(this.timeWait, tw, seg) &&
+          this.findListener(local, seg.dstPort) !== undefined) {
+          isn = timeWaitNextIss(this.timeWait, tw);
+          this.killTimeWait(tw, 'new SYN reopened TIME-WAIT', now);
+        } else {
+          timeWaitSegment(this, tw, local, remote, seg, now);
+          return;
+        }
       }
     }
     if (tcb !== undefined) {
+      tcb.segsIn++; // tcp_info statistics (src/trace/stats.ts)
       segmentArrives(this, tcb, seg, now);
       if (tcb.state !== 'CLOSED') output(this, tcb, now);
       return;
     }
     const l = this.findListener(local, seg.dstPort);
     if (l !== undefined) {
-      this.listenInput(l, local, remote, seg, now);
+      this.listenInput(l, local, remote, seg, now, isn);
       return;
     }
     // RFC 9293 §3.10.7.1: CLOSED. "An incoming segment containing a RST is discarded. An incoming
@@ -222,8 +294,12 @@ export class TcpLayer {
     if (pkt.multicast !== true) sendResetFor(this, local, remote, seg, now);
   }
 
-  /** RFC 9293 §3.10.7.2: SEGMENT ARRIVES in LISTEN. */
-  private listenInput(l: Listener, local: IpAddr, remote: IpAddr, seg: TcpRepr, now: Instant): void {
+  /**
+   * RFC 9293 §3.10.7.2: SEGMENT ARRIVES in LISTEN, with the defences of Linux's tcp_conn_request:
+   * SYN cookies when the SYN queue is full (syncookies.ts), Fast Open (fastopen.ts), and SYNs
+   * that reopen a TIME-WAIT 4-tuple (`isn`: the ISS beyond the old incarnation).
+   */
+  private listenInput(l: Listener, local: IpAddr, remote: IpAddr, seg: TcpRepr, now: Instant, isn: Seq | undefined): void {
     const f = seg.flags;
     // "First, check for a RST: An incoming RST segment could not be valid since it could not have
     // been sent in response to anything sent by this incarnation of the connection."
@@ -234,6 +310,21 @@ export class TcpLayer {
     // "Second, check for an ACK: Any acknowledgment is bad if it arrives on a connection still in
     // the LISTEN state. An acceptable reset segment should be formed ... <SEQ=SEG.ACK><CTL=RST>".
     if (f & TcpFlag.ACK) {
+      // Deviation (RFC 4987 §3.6, as Linux's tcp_v4_cookie_check): after SYN cookies were sent,
+      // an ACK may be the third segment of a handshake whose state is in the cookie.
+      if (!(f & TcpFlag.SYN)) {
+        const c = cookieAck(this, l, local, remote, seg, now);
+        switch (c.kind) {
+          case 'child':
+          case 'accept-queue-full':
+            return;
+          case 'failed':
+          case 'not-a-cookie':
+            break;
+          default:
+            assertNever(c, 'cookie outcome');
+        }
+      }
       this.countDrop('listen:ack');
       sendResetFor(this, local, remote, seg, now);
       return;
@@ -248,26 +339,40 @@ export class TcpLayer {
       return;
     }
     if (l.closed) return;
-    // Linux (tcp_conn_request): a full accept queue drops new SYNs; a full SYN queue drops them
-    // too when SYN cookies are off.
+    const cfg = this.config;
+    // Linux (tcp_conn_request, tcp_syn_flood_action): a full SYN queue, or every SYN with
+    // tcp_syncookies = 2, is answered with a cookie, or dropped when cookies are off. "TW buckets
+    // are converted to open requests without limitations": a SYN reopening TIME-WAIT skips this.
+    let wantCookie = false;
+    if (isn === undefined && (cfg.syncookies === 2 || l.synQueueFull)) {
+      if (cfg.syncookies === 0) {
+        this.counters.TCPReqQFullDrop++;
+        this.counters.ListenDrops++;
+        this.countDrop('listen:syn-queue-full');
+        return;
+      }
+      this.counters.TCPReqQFullDoCookies++;
+      wantCookie = true;
+    }
+    // Linux (tcp_conn_request): a full accept queue drops new SYNs, cookies or not.
     if (l.acceptQueueFull) {
       this.counters.ListenOverflows++;
       this.counters.ListenDrops++;
       this.countDrop('listen:accept-queue-full');
       return;
     }
-    if (l.synQueueFull) {
-      this.counters.ListenDrops++;
-      this.countDrop('listen:syn-queue-full');
+    if (wantCookie) {
+      sendCookieSynAck(this, l, local, remote, seg, now);
       return;
     }
+    const tfo = fastOpenServerVerdict(this, l, local, remote, seg);
     const tcb = this.newTcb(local, seg.dstPort, remote, seg.srcPort, { ...l.childOpts }, now);
+    if (isn !== undefined) this.setIss(tcb, isn);
     tcb.listener = l;
-    l.synQueue.add(tcb);
     // "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ, and any other control or text should be
     // queued for processing later. ISS should be selected and a SYN segment sent of the form:
-    // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>". Deviation: like Linux without Fast Open, text in the
-    // SYN is not queued; it is not acknowledged, so the peer sends it again.
+    // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>". Deviation: like Linux, text in a SYN is only taken
+    // with Fast Open (below); otherwise it is not acknowledged, so the peer sends it again.
     tcb.irs = seg.seq;
     tcb.rcvNxt = seqAdd(seg.seq, 1);
     tcb.rcvAdv = tcb.rcvNxt;
@@ -279,19 +384,99 @@ export class TcpLayer {
     tcb.sndWl2 = tcb.iss;
     this.insert(tcb);
     this.counters.PassiveOpens++;
+    tcb.segsIn = 1; // the SYN (tcp_info statistics)
+    switch (tfo.kind) {
+      case 'accept': {
+        // RFC 7413 §4.2.2: with a valid cookie the server "MAY ... deliver the data to the
+        // application" at once; Linux (tcp_try_fastopen, tcp_fastopen_create_child) creates the
+        // child now and puts it straight into the accept queue, still in SYN-RECEIVED, with the
+        // SYN's data readable and its SYN-ACK acknowledging that data.
+        const fo = newFastOpenState();
+        fo.passive = true;
+        fo.pendingOn = l;
+        tcb.fastOpen = fo;
+        l.fastOpenPending++;
+        if (seg.payload.length > 0) {
+          const n = tcb.rcvBuf.push(seg.payload);
+          tcb.rcvNxt = seqAdd(tcb.rcvNxt, n);
+          tcb.rcvAdv = tcb.rcvNxt;
+        }
+        l.acceptQueue.push(tcb);
+        this.counters.TCPFastOpenPassive++;
+        this.setState(tcb, 'SYN-RECEIVED', 'SYN with a valid Fast Open cookie', now);
+        output(this, tcb, now);
+        l.onReady?.(l, Ready.ACCEPT);
+        return;
+      }
+      case 'cookie': {
+        // RFC 7413 §4.1.2: a cookie request (or a cookie that is not valid) is answered with a
+        // cookie in the SYN-ACK; any data is not acknowledged and the client sends it again.
+        const fo = newFastOpenState();
+        fo.option = tfo.cookie;
+        fo.experimental = tfo.experimental;
+        tcb.fastOpen = fo;
+        break;
+      }
+      case 'none':
+        break;
+      default:
+        assertNever(tfo, 'Fast Open verdict');
+    }
+    l.synQueue.add(tcb);
     this.setState(tcb, 'SYN-RECEIVED', 'SYN received on a listener', now);
     output(this, tcb, now);
   }
 
   /**
-   * A SYN for a 4-tuple in TIME-WAIT may start a new incarnation (RFC 6191 §2, RFC 9293
-   * §3.10.7.4): with timestamps, when its TSval is newer than TS.Recent; without, when its
-   * sequence number is beyond RCV.NXT.
+   * Rebuilds a connection from the ACK that returned a valid SYN cookie (Linux's cookie_v4_check
+   * and tcp_get_cookie_sock): ESTABLISHED straight into the accept queue, with the MSS the
+   * cookie encodes and the options its timestamp echo carried; then the ACK itself (and any data
+   * it carries) is processed by the new connection. The caller has checked the accept queue.
    */
-  private timeWaitAcceptsSyn(tcb: Tcb, seg: TcpRepr): boolean {
+  rebuildFromCookie(l: Listener, local: IpAddr, remote: IpAddr, seg: TcpRepr, peerMss: number, tsOk: boolean,
+    wscale: number | undefined, sack: boolean, now: Instant): Tcb {
+    const tcb = this.newTcb(local, seg.dstPort, remote, seg.srcPort, { ...l.childOpts }, now);
+    this.setIss(tcb, seqAdd(seg.ack, -1));
+    tcb.sndUna = tcb.sndNxt = tcb.rtxNxt = seg.ack; // our SYN, acknowledged by this ACK
+    tcb.rttSeq = undefined; // no RTT sample: the SYN-ACK's send time was not kept
+    tcb.irs = seqAdd(seg.seq, -1);
+    tcb.rcvNxt = seg.seq;
+    tcb.peerMss = peerMss;
+    tcb.wsOk = wscale !== undefined;
+    tcb.sndWscale = wscale ?? 0;
+    tcb.rcvWscale = wscale !== undefined ? tcb.wantRcvWscale : 0;
+    tcb.sackOk = sack;
+    tcb.tsOk = tsOk;
     const ts = seg.options.timestamp;
-    if (tcb.tsOk && ts !== undefined) return ((ts.tsval - tcb.tsRecent) | 0) > 0;
-    return seqGt(seg.seq, tcb.rcvNxt);
+    if (tsOk && ts !== undefined) {
+      tcb.tsRecent = ts.tsval;
+      tcb.tsRecentAt = now;
+    }
+    // The window our cookie SYN-ACK offered (sendCookieSynAck), so the right edge never moves left.
+    tcb.rcvAdv = seqAdd(tcb.rcvNxt, synAckWindow(this.config.rcvBuf, tcb.advMss, tsOk));
+    tcb.cwnd = 0; // recomputed from the MSS below (RFC 6928)
+    this.updateMss(tcb);
+    tcb.sndWnd = seg.window << tcb.sndWscale;
+    tcb.maxSndWnd = tcb.sndWnd;
+    tcb.sndWl1 = seg.seq;
+    tcb.sndWl2 = seg.ack;
+    tcb.listener = l;
+    l.acceptQueue.push(tcb);
+    this.insert(tcb);
+    this.counters.PassiveOpens++;
+    this.setState(tcb, 'ESTABLISHED', 'ACK with a valid SYN cookie', now);
+    tcb.segsIn++; // tcp_info statistics
+    segmentArrives(this, tcb, seg, now);
+    if (tcb.state !== 'CLOSED') output(this, tcb, now);
+    l.onReady?.(l, Ready.ACCEPT);
+    return tcb;
+  }
+
+  /** Gives a fresh connection a chosen ISS (SYN cookies, TIME-WAIT reopening and reuse). */
+  private setIss(tcb: Tcb, iss: Seq): void {
+    tcb.iss = tcb.sndUna = tcb.sndNxt = tcb.rtxNxt = iss;
+    tcb.sndBase = seqAdd(iss, 1);
+    tcb.rttSeq = seqAdd(iss, 1);
   }
 
   /**
@@ -362,7 +547,12 @@ export class TcpLayer {
   poll(now: Instant): void {
     this.lastNow = now;
     this.flush(now);
-    this.wheel.expire(now, (tcb, at) => {
+    this.wheel.expire(now, (item, at) => {
+      if (typeof item === 'number') {
+        this.timeWaitTimer(item, at, now);
+        return;
+      }
+      const tcb = item;
       if (tcb.wheelAt !== at) return; // stale index entry: the deadline moved
       tcb.wheelAt = undefined;
       this.timers(tcb, now);
@@ -462,17 +652,33 @@ export class TcpLayer {
         return;
       }
       case 'SYN-RECEIVED': {
-        if (tcb.retransmits >= cfg.synackRetries || userTimedOut) {
-          if (tcb.active) this.fail(tcb, 'ETIMEDOUT', 'SYN-ACK retries exhausted', now);
+        // With TCP_DEFER_ACCEPT, Linux's syn_ack_recalc (inet_connection_sock.c): once the peer's
+        // bare ACK has been dropped no SYN-ACK is resent until the last deferral period ("start to
+        // resend on end of deferring period to give last chance for data or ACK to create
+        // established socket"), and the child expires only when both the SYN-ACK retries and the
+        // deferral have run out. `retransmits` counts the timeouts (Linux's num_timeout).
+        const passiveFastOpen = tcb.fastOpen?.passive === true;
+        const defer = !tcb.active && !passiveFastOpen && tcb.listener !== undefined ? tcb.listener.deferAccept : 0;
+        // Linux (tcp_fastopen_synack_timer): a Fast Open child gets one more SYN-ACK retry.
+        const maxRetries = cfg.synackRetries + (passiveFastOpen ? 1 : 0);
+        const expire = defer === 0
+          ? tcb.retransmits >= maxRetries
+          : tcb.retransmits >= maxRetries && (!tcb.deferAcked || tcb.retransmits >= defer);
+        const resend = defer === 0 || !tcb.deferAcked || tcb.retransmits >= defer - 1;
+        if (expire || userTimedOut) {
+          // A Fast Open child may already belong to the application: it learns of the failure.
+          if (tcb.active || passiveFastOpen) this.fail(tcb, 'ETIMEDOUT', 'SYN-ACK retries exhausted', now);
           else this.dropChild(tcb, 'SYN-ACK retries exhausted', now);
           return;
         }
         tcb.retransmits++;
         tcb.rtt.backoff();
-        this.counters.TCPSynRetrans++;
-        emit(this, tcb, TcpFlag.SYN | TcpFlag.ACK, tcb.iss, 0, now);
-        this.counters.RetransSegs++;
-        this.traceRetransmit(tcb, tcb.iss, 0, now);
+        if (resend) {
+          this.counters.TCPSynRetrans++;
+          emit(this, tcb, TcpFlag.SYN | TcpFlag.ACK, tcb.iss, 0, now);
+          this.counters.RetransSegs++;
+          this.traceRetransmit(tcb, tcb.iss, 0, now);
+        }
         armRetransmit(this, tcb, now);
         return;
       }
@@ -482,8 +688,20 @@ export class TcpLayer {
       case 'CLOSING':
       case 'LAST-ACK': {
         if (tcb.flight === 0) return;
-        // Linux (tcp_write_timeout): a TCP_USER_TIMEOUT replaces the tcp_retries2 limit.
-        if ((userTimeout === 0 && tcb.retransmits >= cfg.retries2) || userTimedOut) {
+        // RFC 9293 §3.8.3 (MUST-20): R2, after which the connection is closed. Like Linux
+        // (tcp_write_timeout, retransmits_timed_out) the limit is a time, not a count:
+        // tcp_retries2 = 15 means as long as 15 doubling retransmissions from TCP_RTO_MIN would
+        // take (924.6 s with the 120 s cap), so a path with a long RTO gets the same time to recover.
+        // An orphan gets tcp_orphan_retries (8: 102.2 s); a TCP_USER_TIMEOUT replaces either.
+        // Linux (tcp_retransmit_timer): while the peer advertises a zero window our
+        // retransmissions are window probes, and the connection only times out when nothing at
+        // all has been heard from the peer for TCP_RTO_MAX.
+        const zeroWindow = tcb.sndWnd === 0 && !tcb.orphan;
+        const limit = userTimeout > 0 ? userTimeout : retransmitLimit(tcb.orphan ? ORPHAN_RETRIES : cfg.retries2, cfg.minRto, cfg.maxRto);
+        const expired = zeroWindow
+          ? userTimedOut || now - tcb.lastRecvAt > cfg.maxRto
+          : tcb.retransmits > 0 && now - tcb.firstRetransmitAt >= limit;
+        if (expired) {
           this.counters.TCPAbortOnTimeout++;
           this.fail(tcb, 'ETIMEDOUT', 'retransmission limit reached', now);
           return;
@@ -494,12 +712,10 @@ export class TcpLayer {
         tcb.cwnd = tcb.mss;
         tcb.recover = undefined;
         tcb.dupAcks = 0;
-        tcb.rtxNxt = tcb.sndUna;
-        tcb.rttSeq = undefined; // Karn's algorithm
         tcb.retransmits++;
         tcb.rtt.backoff(); // RFC 6298 §5.5
         this.traceCwnd(tcb, now);
-        output(this, tcb, now);
+        retransmitOnTimeout(this, tcb, now); // go-back-N from SND.UNA (output.ts)
         armRetransmit(this, tcb, now);
         // Linux (tcp_clamp_rto_to_user_timeout): the backed-off timer fires no later than the
         // user timeout, so ETIMEDOUT comes when TCP_USER_TIMEOUT says, not at the next RTO.
@@ -529,14 +745,21 @@ export class TcpLayer {
       output(this, tcb, now, true);
       return;
     }
-    if (tcb.opts.userTimeout > 0) {
-      tcb.firstRetransmitAt ??= now;
-      if (now - tcb.firstRetransmitAt >= tcb.opts.userTimeout) {
-        this.fail(tcb, 'ETIMEDOUT', 'zero window probes unanswered (user timeout)', now);
-        return;
-      }
+    // RFC 9293 §3.8.6.1 (MUST-37): a peer that keeps answering may keep its window closed
+    // indefinitely. One that stops answering is given up on as Linux's tcp_probe_timer does: after
+    // tcp_retries2 probes in a row without any ACK (tcp_orphan_retries for an orphan), or once
+    // unanswered probes have taken TCP_USER_TIMEOUT. `probesOut` restarts at every ACK (input.ts).
+    const cfg = this.config;
+    const base = Math.max(tcb.rtt.rto, cfg.minRto);
+    const userTimeout = tcb.opts.userTimeout;
+    if (tcb.probesOut >= (tcb.orphan ? ORPHAN_RETRIES : cfg.retries2) ||
+      (userTimeout > 0 && tcb.probesOut > 0 && retransmitLimit(tcb.probesOut, base, cfg.maxRto) >= userTimeout)) {
+      this.counters.TCPAbortOnTimeout++;
+      this.fail(tcb, 'ETIMEDOUT', 'zero window probes unanswered', now);
+      return;
     }
     emit(this, tcb, TcpFlag.ACK, seqAdd(tcb.sndUna, -1), 0, now);
+    tcb.probesOut++;
     tcb.probes++;
     const backoff = Math.min(tcb.rtt.rto * 2 ** tcb.probes, this.config.maxRto);
     tcb.persistAt = after(now, backoff as Duration);
@@ -589,6 +812,9 @@ export class TcpLayer {
     const isEstab = to === 'ESTABLISHED' || to === 'CLOSE-WAIT';
     if (wasEstab && !isEstab) this.counters.CurrEstab--;
     if (!wasEstab && isEstab) this.counters.CurrEstab++;
+    // RFC 1213 tcpEstabResets, as Linux's tcp_set_state counts it: every direct transition from
+    // ESTABLISHED or CLOSE-WAIT to CLOSED (a reset received or sent, a timeout, an abort).
+    if (wasEstab && to === 'CLOSED') this.counters.EstabResets++;
     tcb.state = to;
     this.tracer?.({ kind: 'tcp-state', at: now, stack: this.name, conn: this.ref(tcb), from, to, why });
   }
@@ -617,23 +843,121 @@ export class TcpLayer {
     tcb.closeReason ??= 'normal';
     tcb.rtxAt = tcb.persistAt = tcb.delackAt = tcb.keepaliveAt = tcb.waitAt = undefined;
     this.remove(tcb);
+    this.releaseFastOpen(tcb); // a dead Fast Open child no longer holds a TCP_FASTOPEN queue place
+    // Like Linux (tcp_reset -> tcp_done on a child already in the accept queue): an established
+    // connection that dies with an error (reset, timeout) before accept() stays queued; accept()
+    // returns it and the application reads the error (Node: 'connection', then 'read
+    // ECONNRESET'). Only children still in the SYN queue, or of a closed listener, go away.
     const l = tcb.listener;
-    if (l !== undefined) {
-      l.synQueue.delete(tcb);
-      const i = l.acceptQueue.indexOf(tcb);
-      if (i >= 0) l.acceptQueue.splice(i, 1);
-      tcb.listener = undefined;
-    }
+    const keepQueued = tcb.error !== undefined && l !== undefined && !l.closed && l.acceptQueue.includes(tcb);
+    if (!keepQueued) this.leaveListener(tcb);
     this.notify(tcb, Ready.HANGUP | Ready.READABLE | Ready.WRITABLE | (tcb.error !== undefined ? Ready.ERROR : 0));
   }
 
-  /** Enters TIME-WAIT for 2*MSL (RFC 9293 §3.10.7.4). */
+  /**
+   * Enters TIME-WAIT for 2*MSL (RFC 9293 §3.10.7.4). Like Linux's tcp_time_wait, the connection
+   * leaves the demux table and a small record (timewait.ts) takes its 4-tuple for 2*MSL; the TCB
+   * keeps state TIME-WAIT for whoever still holds it (a socket), and `timeWaitHolds` says when
+   * the record has gone. With tcp_max_tw_buckets records already held, the connection closes at
+   * once instead, counted in TCPTimeWaitOverflow, as Linux does when inet_twsk_alloc fails.
+   */
   enterTimeWait(tcb: Tcb, why: string, now: Instant): void {
     this.setState(tcb, 'TIME-WAIT', why, now);
     this.counters.TimeWaitEntered++;
-    tcb.rtxAt = tcb.persistAt = tcb.keepaliveAt = tcb.delackAt = undefined;
-    this.restartTimeWait(tcb, now);
+    // Linux's tcp_fin acknowledges the FIN before tcp_time_wait: the peer gets its ACK, and the
+    // record keeps the window that ACK offered.
+    if (tcb.ackNow) sendAck(this, tcb, now);
+    tcb.rtxAt = tcb.persistAt = tcb.keepaliveAt = tcb.delackAt = tcb.waitAt = undefined;
+    tcb.closeReason ??= 'normal';
+    this.remove(tcb);
+    this.leaveListener(tcb);
+    if (this.timeWait.size >= this.config.maxTwBuckets) {
+      this.counters.TCPTimeWaitOverflow++;
+      this.countDrop('time-wait:overflow');
+      this.setState(tcb, 'CLOSED', 'no TIME-WAIT bucket (tcp_max_tw_buckets)', now);
+      this.notify(tcb, Ready.HANGUP | Ready.READABLE | Ready.WRITABLE);
+      return;
+    }
+    const deadline = after(now, (2 * this.config.msl) as Duration);
+    const slot = this.timeWait.add({
+      id: tcb.id, local: tcb.local, localPort: tcb.localPort, remote: tcb.remote, remotePort: tcb.remotePort, hash: tcb.hash,
+      sndNxt: tcb.sndNxt, rcvNxt: tcb.rcvNxt, rcvWnd: Math.max(0, (tcb.rcvAdv - tcb.rcvNxt) | 0), rcvWscale: tcb.rcvWscale,
+      maxSndWnd: tcb.maxSndWnd, tsOk: tcb.tsOk, tsRecent: tcb.tsRecent, tsRecentAt: tcb.tsRecentAt, tsOffset: tcb.tsOffset, deadline,
+    });
+    this.portUse.set(tcb.localPort, (this.portUse.get(tcb.localPort) ?? 0) + 1);
+    this.wheel.schedule(deadline, slot);
     this.notify(tcb, Ready.HANGUP);
+  }
+
+  /** Restarts a TIME-WAIT record's 2*MSL timer (a retransmitted FIN arrived). */
+  restartTimeWaitRecord(slot: number, now: Instant): void {
+    const deadline = after(now, (2 * this.config.msl) as Duration);
+    this.timeWait.setDeadline(slot, deadline);
+    this.wheel.schedule(deadline, slot);
+  }
+
+  /** A TIME-WAIT record's wheel entry fired: "When the time-wait timeout expires, delete the TCB" (RFC 9293 §3.10.8). */
+  private timeWaitTimer(slot: number, at: Instant, now: Instant): void {
+    const tw = this.timeWait;
+    if (!tw.isLive(slot) || tw.deadline(slot) !== at) return; // stale: restarted, or the record is gone
+    this.counters.TW++;
+    this.dropTimeWait(slot, '2*MSL elapsed', now);
+  }
+
+  /** Deletes a TIME-WAIT record before its time (an RST without RFC 1337, a reopening SYN, tcp_tw_reuse). */
+  killTimeWait(slot: number, why: string, now: Instant): void {
+    this.dropTimeWait(slot, why, now);
+  }
+
+  private dropTimeWait(slot: number, why: string, now: Instant): void {
+    const tw = this.timeWait;
+    if (!tw.isLive(slot)) return;
+    const port = tw.localPort(slot);
+    if (this.tracer !== undefined) {
+      const conn = { id: tw.id(slot), local: endpointName(tw.local(slot), port), remote: endpointName(tw.remote(slot), tw.remotePort(slot)) };
+      this.tracer({ kind: 'tcp-state', at: now, stack: this.name, conn, from: 'TIME-WAIT', to: 'CLOSED', why });
+    }
+    tw.remove(slot);
+    const n = (this.portUse.get(port) ?? 1) - 1;
+    if (n === 0) this.portUse.delete(port);
+    else this.portUse.set(port, n);
+  }
+
+  /** Whether the TIME-WAIT record of this connection still exists (a TCB left in TIME-WAIT is CLOSED once it has gone). */
+  timeWaitHolds(tcb: Tcb): boolean {
+    if (tcb.state !== 'TIME-WAIT') return false;
+    const s = this.timeWait.find(tcb.local, tcb.localPort, tcb.remote, tcb.remotePort, tcb.hash);
+    return s >= 0 && this.timeWait.id(s) === tcb.id;
+  }
+
+  /** The TIME-WAIT record for an exact 4-tuple, if any (a copy, for tools and tests). */
+  lookupTimeWait(local: IpAddr, localPort: number, remote: IpAddr, remotePort: number): TimeWaitInfo | undefined {
+    const s = this.timeWait.find(local, localPort, remote, remotePort, TcpLayer.tupleHash(local, localPort, remote, remotePort));
+    return s >= 0 ? this.timeWait.info(s) : undefined;
+  }
+
+  /** Every TIME-WAIT record (copies, for socket tables such as `ss -tan`). */
+  *timeWaitEntries(): IterableIterator<TimeWaitInfo> {
+    for (const s of this.timeWait.slots()) yield this.timeWait.info(s);
+  }
+
+  /** Takes a connection out of its listener's queues (it is gone or no longer a child). */
+  private leaveListener(tcb: Tcb): void {
+    if (tcb.fastOpen?.pendingOn !== undefined) this.releaseFastOpen(tcb);
+    const l = tcb.listener;
+    if (l === undefined) return;
+    l.synQueue.delete(tcb);
+    const i = l.acceptQueue.indexOf(tcb);
+    if (i >= 0) l.acceptQueue.splice(i, 1);
+    tcb.listener = undefined;
+  }
+
+  /** A passive Fast Open child no longer counts against its listener's TCP_FASTOPEN queue. */
+  private releaseFastOpen(tcb: Tcb): void {
+    const fo = tcb.fastOpen;
+    if (fo?.pendingOn === undefined) return;
+    fo.pendingOn.fastOpenPending--;
+    fo.pendingOn = undefined;
   }
 
   /** (Re)starts the 2*MSL timer. */
@@ -657,7 +981,21 @@ export class TcpLayer {
    */
   completePassiveOpen(tcb: Tcb, now: Instant, ack: TcpRepr): boolean {
     const l = tcb.listener;
-    if (l !== undefined) {
+    const passiveFastOpen = tcb.fastOpen?.passive === true;
+    if (passiveFastOpen) {
+      // A Fast Open child has been in the accept queue since its SYN (RFC 7413 §4.2.2): the
+      // handshake completing only frees its place in the TCP_FASTOPEN queue.
+      this.releaseFastOpen(tcb);
+    } else if (l !== undefined) {
+      // TCP_DEFER_ACCEPT (Linux tcp_check_req): until the deferral's SYN-ACK timeouts have passed,
+      // a bare ACK (no data, no FIN) does not complete the handshake; it is dropped and remembered
+      // (inet_rsk(req)->acked), and the SYN-ACK timer decides what comes next (syn_ack_recalc).
+      if (l.deferAccept > 0 && tcb.retransmits < l.deferAccept && ack.payload.length === 0 && !(ack.flags & TcpFlag.FIN)) {
+        tcb.deferAcked = true;
+        this.counters.TCPDeferAcceptDrop++;
+        this.countDrop('defer-accept:bare-ack');
+        return false;
+      }
       if (l.acceptQueueFull || l.closed) {
         this.counters.ListenOverflows++;
         this.counters.ListenDrops++;
@@ -678,7 +1016,7 @@ export class TcpLayer {
     tcb.firstRetransmitAt = undefined;
     tcb.rtt.resetBackoff();
     this.setState(tcb, 'ESTABLISHED', 'ACK of SYN-ACK received', now);
-    if (l !== undefined) l.onReady?.(l, Ready.ACCEPT);
+    if (l !== undefined && !passiveFastOpen) l.onReady?.(l, Ready.ACCEPT);
     else this.notify(tcb, Ready.WRITABLE);
     return true;
   }
@@ -696,9 +1034,16 @@ export class TcpLayer {
     const pathMss = mtu - ipHdr - 20;
     // "Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize - IPoptionsize": the peer's MSS and our
     // path both bound it, and options we put in every segment (timestamps: 12 bytes) come out of it.
-    tcb.mss = Math.max(64, Math.min(tcb.peerMss, pathMss) - (tcb.tsOk ? 12 : 0));
-    if (tcb.opts.maxSeg > 0) tcb.mss = Math.min(tcb.mss, tcb.opts.maxSeg);
-    if (tcb.state === 'SYN-SENT' || tcb.state === 'SYN-RECEIVED' || tcb.cwnd === 0) {
+    // TCP_MAXSEG clamps the MSS value, before the options come out of it, as Linux's
+    // __tcp_mtu_to_mss does ("mss_clamp does not include tcp options"): with TCP_MAXSEG 1000 and
+    // timestamps, segments carry 988 bytes. (Fix: it used to clamp the payload after the options
+    // were taken off, sending 1000-byte payloads.)
+    const clamp = tcb.opts.maxSeg > 0 ? tcb.opts.maxSeg : Infinity;
+    tcb.mss = Math.max(64, Math.min(tcb.peerMss, pathMss, clamp) - (tcb.tsOk ? 12 : 0));
+    // A passive child takes the SYN's options while still CLOSED (before SYN-RECEIVED): its initial
+    // window must follow the MSS negotiated then, not the 536 assumed at creation (found by the
+    // packetdrill scripts: 3 segments instead of Linux's 10 after a passive open).
+    if (tcb.state === 'SYN-SENT' || tcb.state === 'SYN-RECEIVED' || tcb.state === 'CLOSED' || tcb.cwnd === 0) {
       tcb.cwnd = this.config.initialCwnd * tcb.mss; // RFC 6928
     }
   }
@@ -711,6 +1056,24 @@ export class TcpLayer {
     if (route === undefined) return undefined;
     this.routes.set(tcb, { route, gen: this.ip.generation });
     return route;
+  }
+
+  /** RFC 7323 §2.3: our window scale shift, chosen so the largest receive buffer fits the 16-bit field. */
+  ourWindowScale(): number {
+    let shift = 0;
+    while (shift < 14 && 0xffff * 2 ** shift < this.config.rcvBufMax) shift++;
+    return shift;
+  }
+
+  /** The MSS we announce on a path with this MTU (RFC 9293 §3.7.1), clamped by TCP_MAXSEG when set. */
+  advertisedMss(mtu: number, family: 4 | 6, maxSeg: number): number {
+    const mss = mtu - (family === 4 ? 20 : 40) - 20;
+    return maxSeg > 0 ? Math.min(mss, maxSeg) : mss;
+  }
+
+  /** The scratch classification view, for callers that fill it from something other than a TCB (TIME-WAIT records). */
+  scratchClassifyView(): { -readonly [K in keyof ClassifyTcb]: ClassifyTcb[K] } {
+    return this.scratchClassify;
   }
 
   /** A reusable classification view of a TCB. */
@@ -734,8 +1097,9 @@ export class TcpLayer {
     this.tracer?.({ kind: 'tcp-drop', at: this.lastNow, stack: this.name, reason });
   }
 
-  /** Emits a retransmission trace event. */
+  /** Counts a retransmission in the connection's statistics (tcpi_total_retrans) and emits a trace event. */
   traceRetransmit(tcb: Tcb, seq: Seq, len: number, now: Instant): void {
+    tcb.totalRetrans++;
     this.tracer?.({ kind: 'tcp-retransmit', at: now, stack: this.name, conn: this.ref(tcb), seq, len, why: 'retransmit' });
   }
 
@@ -749,13 +1113,15 @@ export class TcpLayer {
   }
 
   private ref(tcb: Tcb): { id: number; local: string; remote: string } {
-    return { id: tcb.id, local: tcb.localName, remote: tcb.remoteName };
+    // Built once per connection: trace events on the data path (one per ACK) share it.
+    return (tcb.traceRef ??= { id: tcb.id, local: tcb.localName, remote: tcb.remoteName });
   }
 
   // ---------------------------------------------------------------------------------------
   // The demux table
 
-  private static tupleHash(local: IpAddr, localPort: number, remote: IpAddr, remotePort: number): number {
+  /** The demux key of a 4-tuple: a 32-bit mix of both addresses and ports (no strings). */
+  static tupleHash(local: IpAddr, localPort: number, remote: IpAddr, remotePort: number): number {
     return mix32(local.hash() ^ mix32(remote.hash() + ((localPort << 16) | remotePort)));
   }
 
@@ -803,7 +1169,12 @@ export class TcpLayer {
 
   /** Number of connections in the table (all states but LISTEN and CLOSED). */
   get connectionCount(): number {
-    return this.connCount;
+    return this.connCount + this.timeWait.size;
+  }
+
+  /** Number of TIME-WAIT records. */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
   }
 
   /** Every connection, for socket tables (`ss -tan`). */
@@ -836,8 +1207,8 @@ export class TcpLayer {
       id: this.nextId++,
       local, localPort, remote, remotePort,
       hash: TcpLayer.tupleHash(local, localPort, remote, remotePort),
-      sndBuf: new SendBuffer(cfg.sndBuf),
-      rcvBuf: new RecvBuffer(cfg.rcvBuf),
+      sndBuf: new SendBuffer(opts.sndBuf > 0 ? opts.sndBuf : cfg.sndBuf),
+      rcvBuf: new RecvBuffer(opts.rcvBuf > 0 ? opts.rcvBuf : cfg.rcvBuf),
       ooo: new Reassembly(),
       rtt: new RttEstimator({ initialRto: cfg.initialRto, minRto: cfg.minRto, maxRto: cfg.maxRto }),
       opts,
@@ -847,14 +1218,10 @@ export class TcpLayer {
     tcb.sndBase = seqAdd(iss, 1);
     tcb.tsOffset = this.isn.tsOffset(local, remote);
     // RFC 7323 §2.3: the shift is chosen so the largest receive buffer fits the 16-bit field.
-    let shift = 0;
-    while (shift < 14 && 0xffff * 2 ** shift < cfg.rcvBufMax) shift++;
-    tcb.wantRcvWscale = cfg.windowScaling ? shift : 0;
+    tcb.wantRcvWscale = cfg.windowScaling ? this.ourWindowScale() : 0;
     const route = this.routeFor(tcb);
-    const ipHdr = remote.family === 4 ? 20 : 40;
-    tcb.advMss = (route?.mtu ?? 1500) - ipHdr - 20;
-    if (opts.maxSeg > 0) tcb.advMss = Math.min(tcb.advMss, opts.maxSeg);
-    tcb.quickAcks = 16; // Linux's TCP_MAX_QUICKACKS at connection start
+    tcb.advMss = this.advertisedMss(route?.mtu ?? 1500, remote.family, opts.maxSeg);
+    // Quick-ACK mode starts with the first data (input.ts scheduleAck, as Linux's tcp_event_data_recv).
     tcb.lastRecvAt = now;
     tcb.rttSentAt = now;
     tcb.rttSeq = seqAdd(iss, 1);
@@ -931,7 +1298,14 @@ export class TcpLayer {
       if (list.length === 0) this.listeners.delete(l.port);
     }
     for (const child of [...l.synQueue, ...l.acceptQueue]) {
-      if (child.state !== 'SYN-RECEIVED') {
+      if (child.state === 'CLOSED') {
+        // Already dead (reset while queued, kept for accept() as Linux does): nothing to send.
+        this.leaveListener(child);
+        continue;
+      }
+      // A Fast Open child has had its SYN's data acknowledged: it is reset like an established
+      // one (Linux's inet_child_forget -> tcp_disconnect resets SYN-RECV sockets too).
+      if (child.state !== 'SYN-RECEIVED' || child.fastOpen?.passive === true) {
         this.counters.TCPAbortOnClose++;
         sendActiveReset(this, child, now);
       }
@@ -947,26 +1321,45 @@ export class TcpLayer {
   }
 
   /** Active OPEN (connect(2)): creates the TCB in SYN-SENT; the SYN leaves at the next poll. */
-  connect(remote: IpAddr, remotePort: number, opts: SocketOptions, binding?: Binding): Tcb | SocketErrorCode {
+  connect(remote: IpAddr, remotePort: number, opts: SocketOptions, binding?: Binding, fastOpen?: 'defer' | 'sendto'): Tcb | SocketErrorCode {
     if (remotePort <= 0 || remotePort > 0xffff) return 'EINVAL';
     const route = this.ip.route(remote, binding !== undefined && !binding.addr.isUnspecified ? binding.addr : undefined);
     if (route === undefined) return 'ENETUNREACH';
     const local = binding !== undefined && !binding.addr.isUnspecified ? binding.addr : route.src;
+    const now = this.now;
+    // A 4-tuple held by a TIME-WAIT record is taken only when tcp_tw_reuse allows it
+    // (timewait.ts timeWaitReusable, Linux's __inet_check_established and tcp_twsk_unique).
+    let reuse = -1;
+    const tupleFree = (port: number, bound: boolean): boolean => {
+      reuse = -1;
+      if (this.lookup(local, port, remote, remotePort) !== undefined) return false;
+      if (this.timeWait.size === 0) return true;
+      const tw = this.timeWait.find(local, port, remote, remotePort, TcpLayer.tupleHash(local, port, remote, remotePort));
+      if (tw < 0) return true;
+      if (!timeWaitReusable(this.timeWait, tw, this.config.twReuse, bound, now)) return false;
+      reuse = tw;
+      return true;
+    };
     let localPort: number;
     if (binding !== undefined) {
       localPort = binding.port;
-      if (this.lookup(local, localPort, remote, remotePort) !== undefined) return 'EADDRNOTAVAIL';
+      if (!tupleFree(localPort, true)) return 'EADDRNOTAVAIL';
     } else {
       // RFC 6056: the ephemeral port only has to make the 4-tuple unique; ports reserved by
       // bind() or listen() are skipped, as Linux's __inet_hash_connect does.
-      const p = this.ports.pick(local, remote, remotePort, (candidate) =>
-        !this.bindings.has(candidate) && this.lookup(local, candidate, remote, remotePort) === undefined);
+      const p = this.ports.pick(local, remote, remotePort, (candidate) => !this.bindings.has(candidate) && tupleFree(candidate, false));
       if (p === undefined) return 'EADDRNOTAVAIL';
       localPort = p;
     }
-    const now = this.now;
     const tcb = this.newTcb(local, localPort, remote, remotePort, opts, now);
+    if (reuse >= 0) {
+      // Linux (tcp_twsk_unique): the new incarnation starts beyond the old one's sequence space.
+      this.setIss(tcb, timeWaitNextIss(this.timeWait, reuse));
+      this.counters.TWRecycled++;
+      this.killTimeWait(reuse, 'TIME-WAIT 4-tuple reused by connect() (tcp_tw_reuse)', now);
+    }
     tcb.active = true;
+    if (fastOpen !== undefined) prepareFastOpenClient(this, tcb, fastOpen === 'defer', now);
     this.insert(tcb);
     this.counters.ActiveOpens++;
     this.setState(tcb, 'SYN-SENT', 'connect()', now);
@@ -996,6 +1389,8 @@ export class TcpLayer {
         return 'ENOTCONN';
     }
     const n = tcb.sndBuf.write(data);
+    // TCP_FASTOPEN_CONNECT: the first write releases the SYN, which carries the data (fastopen.ts).
+    if (tcb.fastOpen?.deferConnect === true) tcb.fastOpen.deferConnect = false;
     if (n > 0) this.kick(tcb);
     return n;
   }
@@ -1003,18 +1398,23 @@ export class TcpLayer {
   /** RECEIVE: copies buffered bytes into `out`; 0 means end of stream; 'EAGAIN' means none yet. */
   recv(tcb: Tcb, out: Uint8Array): number | SocketErrorCode {
     if (tcb.rcvBuf.length > 0) {
-      const before = tcb.rcvWindowSpace;
       const n = tcb.rcvBuf.read(out);
-      // A window update when reading opens the window substantially (RFC 9293 §3.8.6.2.2); Linux
-      // sends it from tcp_cleanup_rbuf when the window would at least double or grow by an MSS.
+      tcb.rcvCopied += n;
+      rcvSpaceAdjust(tcb, this.config, this.now); // receive-buffer auto-tuning (autotune.ts)
+      // A window update when reading opens the window substantially (RFC 9293 §3.8.6.2.2: the
+      // receiver's window opens as the application reads, by at least min(RCV.BUFF/2, MSS)).
+      // As Linux's tcp_cleanup_rbuf: when the window the peer has is at most half the buffer and
+      // the one we can offer now is at least twice as large, acknowledge at once. A reopened zero
+      // window always qualifies ("immediate ACK for window updates after a zero window"). The
+      // window we can offer is bounded by the 16-bit field (RFC 7323 §2.3, windowToOffer), so an
+      // unscaled connection never sends an "update" repeating the same 65535.
       const advertised = Math.max(0, (tcb.rcvAdv - tcb.rcvNxt) | 0);
-      // The window we could offer is bounded by what the 16-bit field carries (RFC 7323 §2.3), as
-      // in Linux's __tcp_select_window; without that bound an unscaled connection would send an
-      // "update" repeating the same 65535.
-      const space = Math.min(tcb.rcvWindowSpace, 0xffff * 2 ** tcb.rcvWscale);
-      if (tcb.state !== 'CLOSED' && (advertised === 0 || (space - advertised >= tcb.advMss && space >= 2 * advertised) || before === 0) && space > advertised) {
-        tcb.ackNow = true;
-        this.kick(tcb);
+      if (tcb.state !== 'CLOSED' && 2 * advertised <= tcb.rcvBuf.capacity) {
+        const offer = windowToOffer(tcb);
+        if (offer > advertised && offer >= 2 * advertised) {
+          tcb.ackNow = true;
+          this.kick(tcb);
+        }
       }
       return n;
     }
@@ -1116,6 +1516,11 @@ export class TcpLayer {
   /** ABORT (RFC 9293 §3.10.5): send a reset in synchronized states and delete the TCB. */
   abort(tcb: Tcb): void {
     const now = this.now;
+    // Linux transmits written data from the write call itself (tcp_sendmsg -> tcp_push) when the
+    // windows allow; here user calls only queue output for the next poll. So that a write
+    // followed at once by an abort (SO_LINGER 0 close, Node's resetAndDestroy) delivers the
+    // bytes before the RST as on Linux, send what is queued first.
+    if (tcb.queued && (tcb.state === 'ESTABLISHED' || tcb.state === 'CLOSE-WAIT')) output(this, tcb, now);
     tcb.sndBuf.consume(tcb.sndBuf.length);
     switch (tcb.state) {
       case 'SYN-RECEIVED':
@@ -1152,6 +1557,20 @@ export class TcpLayer {
   tsValFor(tcb: Tcb): number {
     return tsVal(tcb, this.now);
   }
+}
+
+/** Linux's tcp_orphan_retries default: an orphaned connection's retransmissions stop after 8 (tcp_orphan_retries()). */
+export const ORPHAN_RETRIES = 8;
+
+/**
+ * How long `boundary` retransmissions take when the timeout starts at `rtoMin` and doubles up to
+ * `rtoMax`, in µs: Linux's tcp_model_timeout(), which turns tcp_retries2 into a time.
+ * retransmitLimit(15, 200 ms, 120 s) = (2^10 - 1) * 0.2 s + 6 * 120 s = 924.6 s.
+ */
+export function retransmitLimit(boundary: number, rtoMin: number, rtoMax: number): number {
+  const linear = Math.floor(Math.log2(rtoMax / rtoMin));
+  if (boundary <= linear) return (2 ** (boundary + 1) - 1) * rtoMin;
+  return (2 ** (linear + 1) - 1) * rtoMin + (boundary - linear) * rtoMax;
 }
 
 /**

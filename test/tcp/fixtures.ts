@@ -102,9 +102,14 @@ export class Conn {
   get tcb(): Tcb | undefined {
     return this.h.tcp.lookup(LOCAL, this.localPort, REMOTE, this.remotePort);
   }
-  /** The connection's state; CLOSED once the TCB is gone. */
+  /**
+   * The connection's state; CLOSED once the TCB is gone. A connection in TIME-WAIT leaves the
+   * demux table for a small TIME-WAIT record (src/tcp/timewait.ts), which is looked up here.
+   */
   get state(): TcpState {
-    return this.tcb?.state ?? 'CLOSED';
+    const t = this.tcb;
+    if (t !== undefined) return t.state;
+    return this.h.tcp.lookupTimeWait(LOCAL, this.localPort, REMOTE, this.remotePort) !== undefined ? 'TIME-WAIT' : 'CLOSED';
   }
   /** The socket, which the fixture guarantees exists. */
   get s(): TcpSocket {
