@@ -203,4 +203,26 @@ describe('tshark reads what capture() writes', () => {
     ]);
     expect(report.problems[0]!.message).toMatch(/^tcp checksum bad \(Bad checksum \[should be 0x[0-9a-f]{4}\]\)$/);
   });
+
+  test('0xffff where the checksum folds to 0x0000 is accepted (RFC 1624 §3; Linux sends it), while a real error in the same frame is not', async () => {
+    // Two data bytes equal to the checksum of the rest make the correct checksum 0x0000; Linux's
+    // skb_checksum_help then writes 0xffff, the other form of zero.
+    const probe = tcp(A, B, { sport: 40000, dport: 80, seq: 1, ack: 1, flags: 0x18, data: new Uint8Array([7, 7, 0, 0]) });
+    const c = (probe[16]! << 8) | probe[17]!;
+    const zeroed = tcp(A, B, { sport: 40000, dport: 80, seq: 1, ack: 1, flags: 0x18, data: new Uint8Array([7, 7, c >>> 8, c & 255]) });
+    expect((zeroed[16]! << 8) | zeroed[17]!).toBe(0);
+    const negativeZero = zeroed.slice();
+    negativeZero[16] = 0xff;
+    negativeZero[17] = 0xff;
+    const wrong = zeroed.slice();
+    wrong[17] = 0x01;
+    const w = new PcapWriter();
+    w.addInterface('ethernet');
+    w.record(0, eth(MAC_B, MAC_A, ipv4(A, B, 6, negativeZero)), at(0));
+    w.record(0, eth(MAC_B, MAC_A, ipv4(A, B, 6, wrong)), at(1));
+    const file = join(dir, 'negative-zero.pcap');
+    await writeCaptureFile(file, w);
+    const report = await tsharkCheck(file);
+    expect(report.problems.map((p) => [p.frame, p.kind])).toEqual([[2, 'checksum']]);
+  });
 });

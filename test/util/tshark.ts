@@ -145,8 +145,12 @@ export async function tsharkCheck(file: string): Promise<TsharkReport> {
       problems.push({ frame, kind: 'malformed', severity: 'error', group: 'malformed', message: [split(malformed)[0] ?? '', ...why].join('; ') });
     }
     const checksumText = messages.filter((_, i) => groupOf(groups[i] ?? '') === 'checksum').join('; ');
+    // RFC 1624 §3: 0xFFFF and 0x0000 are the two one's-complement forms of zero, and both verify.
+    // Linux writes 0xFFFF (skb_checksum_help's CSUM_MANGLED_0) when the checksum folds to zero,
+    // and tshark flags that as "0xffff instead of 0x0000 (see RFC 1624)": not a bad checksum.
+    const negativeZero = /0xffff instead of 0x0000/i.test(checksumText);
     statuses.forEach((s, i) => {
-      if (split(s).some((v) => v === CHECKSUM_BAD || v.toLowerCase() === 'bad')) {
+      if (!negativeZero && split(s).some((v) => v === CHECKSUM_BAD || v.toLowerCase() === 'bad')) {
         const message = `${CHECKSUMMED[i] ?? '?'} checksum bad${checksumText === '' ? '' : ` (${checksumText})`}`;
         problems.push({ frame, kind: 'checksum', severity: 'error', group: 'checksum', message });
       }
