@@ -8,7 +8,8 @@
 import { Pair } from '../harness.js';
 import { nodeConnectionRate } from '../nodenet.js';
 import { Poller, Ready, type TcpSocket } from '../../src/api/socket.js';
-import { atLeast, fromRuns, grouped, median, secondsSince } from '../stats.js';
+import { atLeast, cpuMicros, fromRuns, grouped, median, secondsSince } from '../stats.js';
+import { CPU_NOTE } from './bulk.js';
 import type { BenchCase, CaseContext, ProfileWorkload } from '../types.js';
 
 /** Connections in progress at once (synack and Node's net alike). */
@@ -18,8 +19,8 @@ const BASE_PORT = 6000;
 
 type Role = { kind: 'listener' } | { kind: 'client'; sent: boolean } | { kind: 'server' };
 
-/** Runs `count` connections, `CONCURRENCY` at a time; returns completed connections per second. */
-export function synackConnectionRate(count: number): number {
+/** Runs `count` connections, `CONCURRENCY` at a time; returns completed connections per second (wall clock and CPU time). */
+export function synackConnectionRate(count: number): { perSecond: number; perCpuSecond: number } {
   const p = new Pair({
     clientTcp: { portRange: { low: 1024, high: 65535 }, maxTwBuckets: Math.max(262144, count * 2) },
   });
@@ -41,6 +42,7 @@ export function synackConnectionRate(count: number): number {
   const fail = (s: TcpSocket, who: string): never => {
     throw new Error(`connection rate: ${who} socket failed: ${s.takeError() ?? s.state}`);
   };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < Math.min(CONCURRENCY, count); i++) start();
   p.drive(() => {
@@ -96,9 +98,10 @@ export function synackConnectionRate(count: number): number {
     return clientsDone >= count && serversDone >= count && p.client.tcp.timeWaitCount >= count;
   }, 'connection rate');
   const secs = secondsSince(t0);
+  const cpu = cpuMicros(cpu0) / 1e6;
   const tw = p.client.tcp.timeWaitCount;
   if (tw < count) throw new Error(`connection rate: only ${tw} of ${count} client connections reached TIME-WAIT`);
-  return count / secs;
+  return { perSecond: count / secs, perCpuSecond: count / cpu };
 }
 
 export const connRateCase: BenchCase = {
@@ -113,13 +116,14 @@ export const connRateCase: BenchCase = {
     synackConnectionRate(Math.min(n, 5000)); // warm-up
     const runs = Array.from({ length: reps }, (_, r) => {
       const x = synackConnectionRate(n);
-      ctx.log(`connrate rep ${r + 1}/${reps}: ${grouped(x)} conn/s`);
+      ctx.log(`connrate rep ${r + 1}/${reps}: ${grouped(x.perSecond)} conn/s`);
       return x;
     });
     const f = ctx.figure(fromRuns({
       id: 'connrate.synack.per-s', name: 'synack connections', unit: '/s', target: atLeast(50_000),
       reference: 'tcpip.js ~5,000/s',
-    }, runs));
+    }, runs.map((x) => x.perSecond)));
+    ctx.figure(fromRuns({ id: 'connrate.synack.per-cpu-s', name: '  per CPU-second', unit: '/s', reference: CPU_NOTE }, runs.map((x) => x.perCpuSecond)));
     await nodeConnectionRate(Math.min(2000, ctx.sizes.nodeConnRate), CONCURRENCY);
     const node: number[] = [];
     for (let r = 0; r < reps; r++) node.push(await nodeConnectionRate(ctx.sizes.nodeConnRate, CONCURRENCY));

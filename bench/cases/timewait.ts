@@ -19,6 +19,9 @@ const BASE_PORT = 20_000;
 /** What holding and expiring `n` TIME-WAIT entries measured. */
 export interface TimeWaitRun {
   bytesPerEntry: number;
+  /** The V8-heap and array-buffer parts (the TIME-WAIT table's typed arrays are array buffers). */
+  heapPerEntry: number;
+  arrayBuffersPerEntry: number;
   /** CPU microseconds per virtual second of waiting (all N entries together). */
   cpuPerSecond: number;
   /** Simulation steps of one virtual second that were measured. */
@@ -97,8 +100,15 @@ export function timeWaitRun(n: number, measure: boolean, holdOnly = false): Time
   const firstExpiry = createdFrom + p.client.tcp.config.msl * 2;
   p.sim.advance(seconds(1)); // stale wheel entries of the closed connections fire here
   let bytesPerEntry = NaN;
-  if (before !== undefined) bytesPerEntry = (memoryNow().total - before.total) / n;
-  if (holdOnly) return { bytesPerEntry, cpuPerSecond: NaN, steps: 0, expireSeconds: NaN, createSeconds, leftPerEntry: NaN, keep: p };
+  let heapPerEntry = NaN;
+  let arrayBuffersPerEntry = NaN;
+  if (before !== undefined) {
+    const m = memoryNow();
+    bytesPerEntry = (m.total - before.total) / n;
+    heapPerEntry = (m.heap - before.heap) / n;
+    arrayBuffersPerEntry = (m.arrayBuffers - before.arrayBuffers) / n;
+  }
+  if (holdOnly) return { bytesPerEntry, heapPerEntry, arrayBuffersPerEntry, cpuPerSecond: NaN, steps: 0, expireSeconds: NaN, createSeconds, leftPerEntry: NaN, keep: p };
   let steps = 0;
   const cpu0 = process.cpuUsage();
   while (p.sim.now + seconds(1) < firstExpiry) {
@@ -112,7 +122,7 @@ export function timeWaitRun(n: number, measure: boolean, holdOnly = false): Time
   p.drive(() => p.client.tcp.timeWaitCount === 0, 'expiring TIME-WAIT', seconds(600));
   const expireSeconds = secondsSince(t1);
   const leftPerEntry = before !== undefined ? (memoryNow().total - before.total) / n : NaN;
-  return { bytesPerEntry, cpuPerSecond: steps > 0 ? cpu / steps : NaN, steps, expireSeconds, createSeconds, leftPerEntry, keep: p };
+  return { bytesPerEntry, heapPerEntry, arrayBuffersPerEntry, cpuPerSecond: steps > 0 ? cpu / steps : NaN, steps, expireSeconds, createSeconds, leftPerEntry, keep: p };
 }
 
 export const timeWaitCase: BenchCase = {
@@ -137,6 +147,8 @@ export const timeWaitCase: BenchCase = {
         id: `timewait.${k}.bytes-per-entry`, name: `${k} TIME-WAIT: bytes per entry`, unit: 'B', target: atMost(200),
         reference: 'Linux inet_timewait_sock ~200 B',
       }, runs.map((x) => x.bytesPerEntry)));
+      ctx.figure(fromRuns({ id: `timewait.${k}.heap-per-entry`, name: '    of which V8 heap', unit: 'B' }, runs.map((x) => x.heapPerEntry)));
+      ctx.figure(fromRuns({ id: `timewait.${k}.ab-per-entry`, name: '    of which array buffers (the record table)', unit: 'B' }, runs.map((x) => x.arrayBuffersPerEntry)));
       ctx.figure(fromRuns({
         id: `timewait.${k}.cpu-per-s`, name: `  CPU while waiting, all ${k} together`, unit: 'µs/s',
         target: atMost(1000), reference: 'per virtual second, stepped each second; flat in N = nothing per entry',

@@ -37,6 +37,7 @@ import { Buffer } from 'node:buffer';
 import type * as NodeNet from 'node:net';
 import type { Stack } from '../stack.js';
 import type { Instant } from '../time/instant.js';
+import { TimerWheel } from '../time/wheel.js';
 import type { Pollable } from '../link/link.js';
 import { IpAddr } from '../wire/ip-addr.js';
 import { SocketLayer, Ready, type TcpSocket } from './socket.js';
@@ -75,10 +76,10 @@ function endpoint(addr: IpAddr | undefined, port: number | undefined, mapped: bo
 class NetTimer {
   /** When it fires; undefined when not armed. */
   at: number | undefined;
+  /** The instant of this timer's earliest entry in the wheel (entries at other instants are stale). */
+  indexedAt: number | undefined;
   /** Bumped by every refresh and clear, so a firing already posted for an older arming is void. */
   gen = 0;
-  /** Arming order, to fire timers due at one instant in the order they were armed. */
-  seq = 0;
   constructor(private readonly owner: NetTimers, readonly ms: number, readonly fn: () => void) {}
   /** Restarts the timer from now. */
   refresh(): void {
@@ -90,12 +91,14 @@ class NetTimer {
   }
 }
 
-/** Every socket timeout of one stack; a Pollable on the stack, so any driver fires them on time. */
+/**
+ * Every socket timeout of one stack, indexed in one TimerWheel ("time as data", as the TCP
+ * layer keeps its deadlines): refreshing a timer on every read and write only moves its deadline;
+ * an early wheel entry fires, finds the deadline later and re-indexes it. A Pollable on the
+ * stack, so any driver fires the timers on time.
+ */
 class NetTimers implements Pollable {
-  private readonly active = new Set<NetTimer>();
-  private next: number | undefined;
-  private dirty = false;
-  private seq = 0;
+  private readonly wheel = new TimerWheel<NetTimer>();
   constructor(private readonly ctx: NetContext) {}
 
   start(ms: number, fn: () => void): NetTimer {
@@ -107,42 +110,40 @@ class NetTimers implements Pollable {
   arm(t: NetTimer): void {
     // Node's timers have millisecond resolution and fire no earlier than `ms` after arming.
     t.at = this.ctx.now() + Math.max(1, Math.trunc(t.ms)) * 1000;
-    t.seq = ++this.seq;
     t.gen++;
-    this.active.add(t);
-    if (this.next === undefined || t.at < this.next) this.next = t.at;
-    else this.dirty = true;
-    this.ctx.kick();
+    if (t.indexedAt === undefined || t.at < t.indexedAt) {
+      t.indexedAt = t.at;
+      this.wheel.schedule(t.at as Instant, t);
+      this.ctx.kick();
+    }
   }
 
   disarm(t: NetTimer): void {
     t.gen++;
-    if (!this.active.delete(t)) return;
     t.at = undefined;
-    this.dirty = true;
   }
 
   pollAt(): Instant | undefined {
-    if (this.dirty) {
-      this.dirty = false;
-      let m: number | undefined;
-      for (const t of this.active) if (m === undefined || t.at! < m) m = t.at;
-      this.next = m;
-    }
-    return this.next as Instant | undefined;
+    return this.wheel.nextAt();
   }
 
   poll(now: Instant): void {
-    const due = [...this.active].filter((t) => t.at! <= now).sort((a, b) => a.at! - b.at! || a.seq - b.seq);
-    for (const t of due) {
-      this.active.delete(t);
+    this.wheel.expire(now, (t, at) => {
+      if (t.indexedAt !== at) return; // stale entry
+      t.indexedAt = undefined;
+      if (t.at === undefined) return; // cleared
+      if (t.at > now) {
+        // Refreshed since this entry was made: index the real deadline.
+        t.indexedAt = t.at;
+        this.wheel.schedule(t.at as Instant, t);
+        return;
+      }
       t.at = undefined;
       const gen = t.gen;
       this.ctx.loop.post(() => {
         if (t.gen === gen) t.fn(); // neither re-armed nor cleared in the meantime
       });
-    }
-    this.dirty = true;
+    });
   }
 }
 
@@ -228,9 +229,12 @@ interface WriteReq {
 /** What `ConnHandle.write` did: completed at once, queued, or failed at once. */
 type WriteResult = { readonly async: boolean; readonly error?: NetErrorCode };
 
-/** A connected (or connecting) TCP socket as libuv presents it to Node's net.Socket. */
 let nextAsyncId = 1;
 
+/** An empty receive buffer only needs a probe for end of stream or an error: no 64 KiB buffer. */
+const PROBE = Buffer.alloc(1);
+
+/** A connected (or connecting) TCP socket as libuv presents it to Node's net.Socket. */
 class ConnHandle {
   /** An id in the role of libuv handles' async id (node:http's agent asks for it). */
   private readonly asyncId = nextAsyncId++;
@@ -304,7 +308,7 @@ class ConnHandle {
         return;
       }
       const avail = this.sock.readableLength;
-      const buf = Buffer.allocUnsafe(avail > 0 ? Math.min(avail, READ_SIZE) : READ_SIZE);
+      const buf = avail > 0 ? Buffer.allocUnsafe(Math.min(avail, READ_SIZE)) : PROBE;
       const n = this.sock.recv(buf);
       if (typeof n === 'number' && n > 0) {
         this.bytesRead += n;
@@ -313,6 +317,8 @@ class ConnHandle {
         // closed, or reset) is followed by end of stream (see above).
         if (n < READ_SIZE && (this.sock.readiness() & Ready.HANGUP) !== 0) this.hupAfterPartialRead = true;
         this.onread?.(n === buf.length ? buf : buf.subarray(0, n));
+        // libuv takes that short cut only while the stream is still reading after the callback.
+        if (!this.reading) this.hupAfterPartialRead = false;
         if (!this.closed && ((this.reading && !this.eof) || this.writes.length > 0)) this.wake();
         return;
       }
@@ -736,6 +742,8 @@ export class SynackSocket extends Duplex {
   }
 
   private initHandle(): void {
+    // As Node's initSocketHandle: a destroyed socket that connects again becomes usable again.
+    (this as unknown as { _undestroy(): void })._undestroy();
     this._sockname = null;
     const h = this._handle;
     if (h === null) return;

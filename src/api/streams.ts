@@ -294,7 +294,9 @@ class Conn implements StreamSocket {
       const req = c.byobRequest;
       const view = req?.view !== null && req?.view !== undefined ? new Uint8Array(req.view.buffer, req.view.byteOffset, req.view.byteLength) : undefined;
       const avail = this.sock.readableLength;
-      const buf = view ?? new Uint8Array(avail > 0 ? Math.min(avail, CHUNK) : CHUNK);
+      // Without a reader's buffer: exactly what is there (up to CHUNK), or a 1-byte probe that
+      // can only find end of stream, an error or nothing.
+      const buf = view ?? new Uint8Array(avail > 0 ? Math.min(avail, CHUNK) : 1);
       const n = this.sock.recv(buf);
       if (typeof n === 'number' && n > 0) {
         this.ctx.kick(); // reading may open the window

@@ -19,7 +19,7 @@ import type { TcpConfig } from '../tcp/config.js';
 import type { Tcb } from '../tcp/tcb.js';
 import type { TcpState } from '../tcp/state.js';
 import type { IcmpPacketSpec, PacketEvent, Script, ScriptEvent, SyscallEvent, TcpPacketSpec, TimeSpec } from './ast.js';
-import { ScriptError, fail, pending, syntaxError, unsupported } from './errors.js';
+import { ScriptError, fail, syntaxError, unsupported } from './errors.js';
 import {
   type LivePacket, type RawOption, type TcpFields, OptionKind, buildIcmpDatagram, buildTcpDatagram, encodeOptions,
   flagBits, mapSackOption, parseLive, secs, tcpText, timestampOf, withTimestamp,
@@ -300,7 +300,13 @@ export class Runner implements SyscallHost {
       return;
     }
     const t = p.tcp;
-    const f = this.flows.find((x) => x.localPort === t.srcPort && x.remotePort === t.dstPort && x.local.equals(p.src) && x.remote.equals(p.dst));
+    // The newest flow with this 4-tuple: a connect() that took over a TIME-WAIT 4-tuple
+    // (tcp_tw_reuse) starts a new flow beside the old one.
+    let f: Flow | undefined;
+    for (let i = this.flows.length - 1; i >= 0 && f === undefined; i--) {
+      const x = this.flows[i]!;
+      if (x.localPort === t.srcPort && x.remotePort === t.dstPort && x.local.equals(p.src) && x.remote.equals(p.dst)) f = x;
+    }
     if (f === undefined) {
       this.strays.push(p);
       if (this.io.verbose) this.io.log(`${secs(at)} outbound packet for no scripted connection: ${tcpText(t)}`);
@@ -354,7 +360,6 @@ export class Runner implements SyscallHost {
       this.inboundIcmp(ev, spec);
       return;
     }
-    if (spec.options?.some((o) => o.kind === 'fo') === true) throw pending(ev.line, 'fastOpen', 'a Fast Open option in a packet');
     const flags = flagBits(spec.flags);
     const isSyn = (flags & TcpFlag.SYN) !== 0;
     const f = this.flowForInbound(ev, spec, flags);
@@ -438,7 +443,6 @@ export class Runner implements SyscallHost {
   private outbound(ev: PacketEvent, timed: Timed): void {
     const spec = ev.packet;
     if (spec.proto === 'icmp') throw unsupported(ev.line, 'outbound ICMP packets');
-    if (spec.options?.some((o) => o.kind === 'fo') === true) throw pending(ev.line, 'fastOpen', 'a Fast Open option in a packet');
     const flags = flagBits(spec.flags);
     let f: Flow | undefined;
     if (spec.ports !== undefined) {
@@ -729,6 +733,7 @@ export class Runner implements SyscallHost {
     }
     if (!beforeStack && effect.patch.portRange !== undefined) throw unsupported(line, 'changing ip_local_port_range after the first event');
     Object.assign(beforeStack ? this.tcpConfig : this.s.tcp.config, effect.patch);
+    if (effect.flushMetrics && !beforeStack) this.s.tcp.fastOpenCache.clear();
   }
 
   /** The connection under test, for TCP_INFO: the socket the script holds for it, else the connection table. */

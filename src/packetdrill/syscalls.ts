@@ -8,7 +8,8 @@ import { IpAddr } from '../wire/ip-addr.js';
 import { type TcpSocket, type SocketLayer, type SocketOptionValues, Ready } from '../api/socket.js';
 import type { SocketErrorCode } from '../tcp/errors.js';
 import type { Expr, SyscallEvent } from './ast.js';
-import { PENDING, fail, pending, unsupported } from './errors.js';
+import { fail, unsupported } from './errors.js';
+import { fastOpenSynRoom } from '../tcp/fastopen.js';
 import { ERRNO_OF_CODE, SYMBOLS, symbolValue } from './symbols.js';
 
 /** One open descriptor of the script. */
@@ -215,7 +216,7 @@ export function startSyscall(host: SyscallHost, ev: SyscallEvent): StartedCall {
     case 'send':
     case 'sendto':
     case 'writev': {
-      const { e } = fdArg(0);
+      const { n: fd, e } = fdArg(0);
       let count: number;
       let flags = 0;
       if (ev.name === 'writev') {
@@ -228,22 +229,51 @@ export function startSyscall(host: SyscallHost, ev: SyscallEvent): StartedCall {
         count = intOf(arg(2), line, 'count');
         if (ev.name !== 'write') flags = intOf(arg(3), line, 'flags');
       }
-      if (flags & SYMBOLS.MSG_FASTOPEN) throw pending(line, 'fastOpen', 'MSG_FASTOPEN');
-      const known = SYMBOLS.MSG_DONTWAIT | SYMBOLS.MSG_NOSIGNAL;
+      const fastOpen = (flags & SYMBOLS.MSG_FASTOPEN) !== 0;
+      const known = SYMBOLS.MSG_DONTWAIT | SYMBOLS.MSG_NOSIGNAL | SYMBOLS.MSG_FASTOPEN;
       if (flags & ~known) throw unsupported(line, `send flags 0x${flags.toString(16)} (MSG_MORE, MSG_OOB, MSG_ZEROCOPY and MSG_EOR are not implemented)`);
+      if (fastOpen && ev.name !== 'sendto') throw unsupported(line, `MSG_FASTOPEN with ${ev.name}() (only sendto() carries the address it connects to)`);
+      const to = fastOpen ? sockaddrOf(arg(4), line, host.remoteIp, host.connectPort) : undefined;
       if (e === undefined) return badFd();
       const nonblocking = e.nonblocking || (flags & SYMBOLS.MSG_DONTWAIT) !== 0;
       let sent = 0;
+      let fastOpenDone = false;
       return now(() => {
+        // sendto(MSG_FASTOPEN) on an unconnected socket (RFC 7413 §3; Linux tcp_sendmsg_fastopen):
+        // connect, and put as much of the data in the SYN as a cached cookie allows
+        // (TcpSocket.sendTo). Non-blocking, the call returns what the SYN carries, or EINPROGRESS
+        // when it carries nothing (no cookie yet: the SYN asks for one); blocking, it waits for
+        // the handshake like connect() and then writes the rest, as tcp_sendmsg_locked goes on
+        // after __inet_stream_connect returns. On a connected socket the flag changes nothing.
+        if (to !== undefined && !fastOpenDone && e.sock.phase !== 'connected' && e.sock.phase !== 'closed') {
+          fastOpenDone = true;
+          const r = e.sock.sendTo(new Uint8Array(count), to.addr, to.port);
+          if (e.sock.connection !== undefined) host.onConnect(fd, e.sock);
+          if (typeof r === 'number') sent = r;
+          else if (r !== 'EINPROGRESS') return errCode(r);
+          if (nonblocking) return sent > 0 ? ok(sent) : errCode('EINPROGRESS');
+        }
         const st = e.sock.state;
+        const tcb = e.sock.connection;
+        // TCP_FASTOPEN_CONNECT (Linux tcp_sendmsg_locked with DEFER_CONNECT): connect() returned
+        // at once and the SYN waits for this write, which it carries as far as the cookie allows.
+        if (st === 'SYN-SENT' && tcb?.fastOpen?.deferConnect === true) {
+          const room = fastOpenSynRoom(host.sockets.tcp, tcb);
+          const r = e.sock.send(new Uint8Array(Math.min(count, room)));
+          if (typeof r !== 'number') return errCode(r);
+          sent = r;
+          if (nonblocking || sent >= count) return ok(sent);
+          return 'block';
+        }
         // Linux (tcp_sendmsg_locked -> sk_stream_wait_connect): writing before the handshake has
-        // finished waits for it (EAGAIN when non-blocking); on a socket that is not connecting
-        // or connected it fails with EPIPE.
-        if (st === 'SYN-SENT' || st === 'SYN-RECEIVED') {
-          if (e.sock.connection?.error !== undefined) return errCode(e.sock.takeError() ?? 'EPIPE');
+        // finished waits for it (EAGAIN when non-blocking), except on a passive Fast Open child,
+        // which may send before the handshake completes (tcp_passive_fastopen); on a socket that
+        // is not connecting or connected it fails with EPIPE.
+        if (st === 'SYN-SENT' || (st === 'SYN-RECEIVED' && tcb?.fastOpen?.passive !== true)) {
+          if (tcb?.error !== undefined) return errCode(e.sock.takeError() ?? 'EPIPE');
           return nonblocking ? err(11) : 'block';
         }
-        if (e.sock.connection === undefined && e.sock.phase !== 'closed') return err(32);
+        if (tcb === undefined && e.sock.phase !== 'closed') return err(32);
         while (sent < count) {
           const r = e.sock.send(new Uint8Array(count - sent));
           if (typeof r === 'number') {
@@ -399,6 +429,9 @@ function connectCall(host: SyscallHost, ev: SyscallEvent): Attempt {
       const r = s.connect(addr, port);
       if (r !== 'EINPROGRESS') return errCode(r);
       host.onConnect(n, s);
+      // TCP_FASTOPEN_CONNECT with a cookie in hand (Linux __inet_stream_connect with
+      // DEFER_CONNECT): connect() returns 0 at once and the SYN waits for the first write.
+      if (s.connection?.fastOpen?.deferConnect === true) return ok(0);
       if (e.nonblocking) {
         e.connectInProgress = true;
         return err(115);
@@ -419,13 +452,13 @@ function compareOut(expected: Expr, actual: number, line: number, what: string):
   return want === actual ? undefined : `Bad ${what}: expected: ${want} actual: ${actual}`;
 }
 
-type IntOption = keyof Pick<SocketOptionValues, 'keepIdle' | 'keepInterval' | 'keepCount' | 'userTimeout' | 'maxSegment' | 'synCount' | 'linger2' | 'sendBuffer' | 'receiveBuffer'>;
-type BoolOption = keyof Pick<SocketOptionValues, 'noDelay' | 'cork' | 'keepAlive' | 'reuseAddress'>;
+type IntOption = keyof Pick<SocketOptionValues, 'keepIdle' | 'keepInterval' | 'keepCount' | 'userTimeout' | 'maxSegment' | 'synCount' | 'linger2' | 'sendBuffer' | 'receiveBuffer' | 'deferAccept' | 'fastOpen'>;
+type BoolOption = keyof Pick<SocketOptionValues, 'noDelay' | 'cork' | 'keepAlive' | 'reuseAddress' | 'fastOpenConnect'>;
 
 type OptionKind = { kind: 'bool'; key: BoolOption } | { kind: 'int'; key: IntOption } | { kind: 'linger' } | { kind: 'error' };
 
-/** The socket-API option a (level, name) pair maps to, a pending mechanism, or why it is not supported. */
-function optionFor(level: number, name: number): OptionKind | { kind: 'pending'; feature: keyof typeof PENDING; name: string } | string {
+/** The socket-API option a (level, name) pair maps to, or why it is not supported. */
+function optionFor(level: number, name: number): OptionKind | string {
   if (level === SYMBOLS.SOL_SOCKET) {
     switch (name) {
       case SYMBOLS.SO_REUSEADDR: return { kind: 'bool', key: 'reuseAddress' };
@@ -449,11 +482,11 @@ function optionFor(level: number, name: number): OptionKind | { kind: 'pending';
       case SYMBOLS.TCP_USER_TIMEOUT: return { kind: 'int', key: 'userTimeout' };
       case SYMBOLS.TCP_SYNCNT: return { kind: 'int', key: 'synCount' };
       case SYMBOLS.TCP_LINGER2: return { kind: 'int', key: 'linger2' };
-      case SYMBOLS.TCP_DEFER_ACCEPT: return { kind: 'pending', feature: 'deferAccept', name: 'TCP_DEFER_ACCEPT' };
-      case SYMBOLS.TCP_FASTOPEN: return { kind: 'pending', feature: 'fastOpen', name: 'TCP_FASTOPEN' };
-      case SYMBOLS.TCP_FASTOPEN_CONNECT: return { kind: 'pending', feature: 'fastOpen', name: 'TCP_FASTOPEN_CONNECT' };
-      case SYMBOLS.TCP_FASTOPEN_KEY: return { kind: 'pending', feature: 'fastOpen', name: 'TCP_FASTOPEN_KEY' };
-      case SYMBOLS.TCP_FASTOPEN_NO_COOKIE: return { kind: 'pending', feature: 'fastOpen', name: 'TCP_FASTOPEN_NO_COOKIE' };
+      case SYMBOLS.TCP_DEFER_ACCEPT: return { kind: 'int', key: 'deferAccept' };
+      case SYMBOLS.TCP_FASTOPEN: return { kind: 'int', key: 'fastOpen' };
+      case SYMBOLS.TCP_FASTOPEN_CONNECT: return { kind: 'bool', key: 'fastOpenConnect' };
+      case SYMBOLS.TCP_FASTOPEN_KEY: return 'TCP_FASTOPEN_KEY: synack has one Fast Open key per stack; set it with sysctl net.ipv4.tcp_fastopen_key';
+      case SYMBOLS.TCP_FASTOPEN_NO_COOKIE: return 'TCP_FASTOPEN_NO_COOKIE is not implemented (tcp_fastopen bits 0x4 and 0x200 do it for the whole stack)';
       case SYMBOLS.TCP_INFO: return 'getsockopt(TCP_INFO) as a structure; use %{ assert tcpi_... }% blocks';
       case SYMBOLS.TCP_QUICKACK: return 'TCP_QUICKACK is not implemented';
       case SYMBOLS.TCP_CONGESTION: return 'TCP_CONGESTION: synack has one congestion control (NewReno)';
@@ -468,8 +501,7 @@ function optionFor(level: number, name: number): OptionKind | { kind: 'pending';
 
 function supportedOption(level: number, name: number, line: number, call: string): OptionKind {
   const opt = optionFor(level, name);
-  if (typeof opt === 'string') throw unsupported(line, opt);
-  if (opt.kind === 'pending') throw pending(line, opt.feature, `${call} ${opt.name}`);
+  if (typeof opt === 'string') throw unsupported(line, `${call}: ${opt}`);
   return opt;
 }
 

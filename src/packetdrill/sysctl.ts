@@ -1,16 +1,16 @@
 // Backquoted shell lines in scripts are never run. The ones that set Linux sysctls (`sysctl -q
 // net.ipv4.tcp_x=V`, `set_sysctls.py k=v ...`, `echo V > /proc/sys/...`, and the test suite's
-// `defaults.sh`) are mapped onto synack's TcpConfig where synack has the setting, or accepted when
-// the value is what synack always does (tcp_reordering=3: its duplicate-ACK threshold is 3). A
-// value that selects a mechanism synack does not have (CUBIC, RACK, SYN cookies, Fast Open...)
-// makes the script "unsupported" (exit 2), so no script passes by silently ignoring a setting.
+// `defaults.sh`) are mapped onto synack's TcpConfig where synack has the setting (SYN cookies,
+// Fast Open and its key, TIME-WAIT reuse and limits included), or accepted when the value is what
+// synack always does (tcp_reordering=3: its duplicate-ACK threshold is 3). A value that selects a
+// mechanism synack does not have (CUBIC, RACK...) makes the script "unsupported" (exit 2), so no
+// script passes by silently ignoring a setting.
 // defaults.sh, the Linux suite's environment boilerplate, is the one exception: its settings of
 // that kind are reported as notes ("not emulated") and the run continues, since nearly every
 // upstream script sources it whatever it tests; a script that depends on one of them fails on
 // the packets. Anything else in backquotes is unsupported.
 import type { TcpConfig } from '../tcp/config.js';
 import { seconds } from '../time/instant.js';
-import { PENDING } from './errors.js';
 
 /** What a command does to the stack's configuration. */
 export interface CommandEffect {
@@ -18,6 +18,8 @@ export interface CommandEffect {
   readonly patch: Partial<TcpConfig>;
   /** Settings accepted without emulation (defaults.sh only), one line each. */
   readonly notes: readonly string[];
+  /** `ip tcp_metrics flush`: forget per-destination state (synack's: the Fast Open cookie cache, as Linux keeps cookies in tcp_metrics). */
+  readonly flushMetrics: boolean;
 }
 
 /** Why a command cannot be honoured; the runner reports it as unsupported at the command's line. */
@@ -29,9 +31,7 @@ type Rule =
   /** synack has no knob, but always behaves like one of these values. */
   | { readonly kind: 'fixed'; readonly values: readonly string[]; readonly synack: string }
   /** The setting cannot change what a single synack stack does in these scripts. */
-  | { readonly kind: 'no-effect'; readonly why: string }
-  /** Values in `map` are applied; others need a mechanism the runner does not drive yet (errors.ts PENDING). */
-  | { readonly kind: 'pending'; readonly map: Readonly<Record<string, Partial<TcpConfig>>>; readonly feature: keyof typeof PENDING };
+  | { readonly kind: 'no-effect'; readonly why: string };
 
 const bool = (field: 'timestamps' | 'sack' | 'windowScaling' | 'abortOnOverflow' | 'rfc1337') => (v: string): Partial<TcpConfig> | string =>
   v === '0' ? { [field]: false } : v === '1' ? { [field]: true } : `value ${v} is not 0 or 1`;
@@ -42,6 +42,30 @@ const count = (field: 'synRetries' | 'synackRetries' | 'retries2' | 'keepaliveCo
 const secondsOf = (field: 'finTimeout' | 'keepaliveIdle' | 'keepaliveInterval') => (v: string): Partial<TcpConfig> | string => {
   const n = Number(v);
   return Number.isInteger(n) && n > 0 ? { [field]: seconds(n) } : `value ${v} is not a positive number of seconds`;
+};
+/** A value in 0..max, in decimal or 0x hex, as Linux's proc_dointvec reads it (kstrtoul base 0). */
+const intOf = (v: string, max: number): number | undefined => {
+  const n = /^0x[0-9a-f]+$/i.test(v) ? Number.parseInt(v.slice(2), 16) : /^\d+$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) && n >= 0 && n <= max ? n : undefined;
+};
+/** `0|1|2` settings (tcp_syncookies, tcp_tw_reuse). */
+const mode = (field: 'syncookies' | 'twReuse') => (v: string): Partial<TcpConfig> | string =>
+  v === '0' || v === '1' || v === '2' ? { [field]: Number(v) as 0 | 1 | 2 } : `value ${v} is not 0, 1 or 2`;
+/**
+ * tcp_fastopen_key as Linux's proc_tcp_fastopen_key and sscanf_key read it: four 32-bit hex words
+ * `%x-%x-%x-%x`, each stored little-endian, 16 bytes in all (the bytes TCP_FASTOPEN_KEY takes).
+ * A backup key after a comma is accepted by Linux for checking cookies only; synack has one key.
+ */
+const fastOpenKey = (v: string): Partial<TcpConfig> | string => {
+  if (v.includes(',')) return `a backup key ("${v}"): synack keeps one Fast Open key`;
+  const words = v.split('-');
+  if (words.length !== 4 || !words.every((w) => /^[0-9a-f]{1,8}$/i.test(w))) return `value "${v}" is not four hex words a-b-c-d`;
+  const key = new Uint8Array(16);
+  words.forEach((w, i) => {
+    const n = Number.parseInt(w, 16);
+    for (let b = 0; b < 4; b++) key[4 * i + b] = (n >>> (8 * b)) & 0xff;
+  });
+  return { fastOpenKey: key };
 };
 const triple = (v: string): number[] | undefined => {
   const parts = v.trim().split(/\s+/).map(Number);
@@ -98,8 +122,13 @@ const RULES: Readonly<Record<string, Rule>> = {
   'net.ipv4.tcp_slow_start_after_idle': { kind: 'fixed', values: ['0'], synack: 'keeps cwnd across idle periods' },
   'net.ipv4.tcp_early_retrans': { kind: 'fixed', values: ['0'], synack: 'has no early retransmit or TLP' },
   'net.ipv4.tcp_recovery': { kind: 'fixed', values: ['0'], synack: 'has no RACK (RFC 8985)' },
-  'net.ipv4.tcp_syncookies': { kind: 'pending', map: { 0: { syncookies: 0 } }, feature: 'syncookies' },
-  'net.ipv4.tcp_fastopen': { kind: 'pending', map: { 0: { fastOpen: 0 } }, feature: 'fastOpen' },
+  'net.ipv4.tcp_syncookies': { kind: 'map', apply: mode('syncookies') },
+  // Linux's bit mask (fastopen.ts TFO_*); bits Linux does not define (defaults.sh's 0x70000) are
+  // ignored, as Linux ignores them.
+  'net.ipv4.tcp_fastopen': { kind: 'map', apply: (v) => { const n = intOf(v, 0x7fffffff); return n === undefined ? `value ${v} is not a bit mask` : { fastOpen: n }; } },
+  'net.ipv4.tcp_fastopen_key': { kind: 'map', apply: fastOpenKey },
+  'net.ipv4.tcp_tw_reuse': { kind: 'map', apply: mode('twReuse') },
+  'net.ipv4.tcp_max_tw_buckets': { kind: 'map', apply: (v) => { const n = intOf(v, 0x7fffffff); return n === undefined ? `value ${v} is not a count` : { maxTwBuckets: n }; } },
   'net.ipv4.tcp_moderate_rcvbuf': { kind: 'map', apply: (v) => (v === '0' ? { moderateRcvBuf: false } : v === '1' ? { moderateRcvBuf: true } : `value ${v} is not 0 or 1`) },
   'net.core.rmem_max': { kind: 'map', apply: (v) => (/^\d+$/.test(v) ? { rmemMax: Number(v) } : `value ${v} is not a byte count`) },
   'net.core.wmem_max': { kind: 'map', apply: (v) => (/^\d+$/.test(v) ? { wmemMax: Number(v) } : `value ${v} is not a byte count`) },
@@ -116,7 +145,6 @@ const RULES: Readonly<Record<string, Rule>> = {
   'net.ipv4.tcp_pacing_ca_ratio': { kind: 'no-effect', why: 'pacing is off (no fq qdisc, no BBR)' },
   'net.ipv4.tcp_limit_output_bytes': { kind: 'no-effect', why: 'the fake link never backs up' },
   'net.mptcp.enabled': { kind: 'no-effect', why: 'scripts here open no MPTCP sockets' },
-  'net.ipv4.tcp_fastopen_key': { kind: 'pending', map: {}, feature: 'fastOpen' },
 };
 
 /** defaults.sh of google/packetdrill's gtests/net/common, as settings. */
@@ -148,7 +176,8 @@ const DEFAULTS_SH: readonly (readonly [string, string])[] = [
 
 /** Applies one `name=value` setting: merges into `patch`, or returns why it cannot be honoured. */
 function setting(name: string, value: string, patch: Partial<TcpConfig>): string | undefined {
-  const key = name.replace(/\//g, '.');
+  // set_sysctls.py takes /proc/sys paths as well as dotted names.
+  const key = name.replace(/^\/proc\/sys\//, '').replace(/\//g, '.');
   const rule = RULES[key];
   if (rule === undefined) return `sysctl ${key} is not known to synack`;
   switch (rule.kind) {
@@ -162,12 +191,6 @@ function setting(name: string, value: string, patch: Partial<TcpConfig>): string
       return rule.values.includes(value) ? undefined : `sysctl ${key}=${value}: synack ${rule.synack} (accepted: ${rule.values.length > 0 ? rule.values.join(', ') : 'none'})`;
     case 'no-effect':
       return undefined;
-    case 'pending': {
-      const m = rule.map[value];
-      if (m === undefined) return `sysctl ${key}=${value}: pending: the packetdrill runner does not drive ${PENDING[rule.feature]} yet (docs/packetdrill.md)`;
-      Object.assign(patch, m);
-      return undefined;
-    }
   }
 }
 
@@ -199,6 +222,7 @@ function shellWords(s: string): string[] {
 /** Splits a command block into simple commands (newlines, `;`, `&&`), dropping redirections to /dev/null and comments. */
 function statements(command: string): string[] {
   return command
+    .replace(/\\\n/g, ' ') // a backslash-newline continues the line, as in the shell
     .split(/\n|;|&&/)
     .map((s) => s.replace(/\s*[12]?>\s*\/dev\/null(\s+2>&1)?\s*$/, '').replace(/\s*\|\|\s*true\s*$/, '').trim())
     .filter((s) => s !== '' && !s.startsWith('#'));
@@ -211,6 +235,7 @@ function statements(command: string): string[] {
 export function commandEffect(command: string): CommandEffect {
   const patch: Partial<TcpConfig> = {};
   const notes: string[] = [];
+  let flushMetrics = false;
   for (const stmt of statements(command)) {
     const words = shellWords(stmt);
     const prog = words[0] ?? '';
@@ -229,7 +254,8 @@ export function commandEffect(command: string): CommandEffect {
     } else if (prog === 'echo' && /^\/proc\/sys\//.test(words[words.length - 1] ?? '') && words[words.length - 2] === '>') {
       pairs = [`${words[words.length - 1]!.slice('/proc/sys/'.length)}=${words.slice(1, -2).join(' ')}`];
     } else if (prog === 'ip' && words[1] === 'tcp_metrics' && words[2] === 'flush') {
-      continue; // synack keeps no per-destination metrics: flushing them changes nothing
+      flushMetrics = true; // the Fast Open cookies; synack keeps no other per-destination metrics
+      continue;
     } else {
       throw new UnsupportedCommand(`shell command \`${stmt}\` (only sysctl settings are understood; commands are never run)`);
     }
@@ -241,5 +267,5 @@ export function commandEffect(command: string): CommandEffect {
       if (why !== undefined) throw new UnsupportedCommand(why);
     }
   }
-  return { patch, notes };
+  return { patch, notes, flushMetrics };
 }

@@ -87,6 +87,13 @@ export interface TcpConfig {
    * listener. Default 0x1, as Linux.
    */
   fastOpen: number;
+  /**
+   * The server's Fast Open cookie key (tcp_fastopen_key, or TCP_FASTOPEN_KEY's 16 bytes): cookies
+   * are then exactly the ones Linux issues with that key (fastopen.ts fastOpenCookie), which
+   * packetdrill scripts write out. Undefined (the default): a key derived from the stack's secret,
+   * as Linux picks a random key when none is set.
+   */
+  fastOpenKey: Uint8Array | undefined;
   /** Outgoing connections may reuse a TIME-WAIT 4-tuple (tcp_tw_reuse): 0 never, 1 always, 2 over loopback only (Linux's default). */
   twReuse: 0 | 1 | 2;
   /** Most TIME-WAIT entries held at once (tcp_max_tw_buckets, 262144); beyond it a closing connection skips TIME-WAIT. */
@@ -131,6 +138,7 @@ export function defaultTcpConfig(): TcpConfig {
     checksums: true,
     syncookies: 1,
     fastOpen: 0x1,
+    fastOpenKey: undefined,
     twReuse: 2,
     maxTwBuckets: 262144,
   };

@@ -73,6 +73,8 @@ export function newFastOpenState(): FastOpenState {
 const KEY_DOMAIN = 0x54464f4b;
 const keys = new WeakMap<IsnGenerator, Uint32Array>();
 const KEY_WORDS = new Uint32Array(2);
+/** The SYN's source and destination addresses as bytes (8 for IPv4, 32 for IPv6), then as SipHash words. */
+const ADDR_BYTES = new Uint8Array(32);
 const COOKIE_WORDS = new Uint32Array(8);
 const OUT: Sip64 = [0, 0];
 
@@ -91,17 +93,39 @@ function cookieKey(isn: IsnGenerator): Uint32Array {
   return k;
 }
 
-/** The 8-byte cookie for a client (Linux's __tcp_fastopen_cookie_gen_cipher): SipHash-2-4 of the client's and our address. */
-export function fastOpenCookie(isn: IsnGenerator, client: IpAddr, server: IpAddr): Uint8Array {
-  COOKIE_WORDS[0] = client.w0;
-  COOKIE_WORDS[1] = client.w1;
-  COOKIE_WORDS[2] = client.w2;
-  COOKIE_WORDS[3] = client.w3;
-  COOKIE_WORDS[4] = server.w0;
-  COOKIE_WORDS[5] = server.w1;
-  COOKIE_WORDS[6] = server.w2;
-  COOKIE_WORDS[7] = server.w3;
-  const h = siphash24(cookieKey(isn), COOKIE_WORDS, 32, OUT);
+const configuredKeys = new WeakMap<Uint8Array, Uint32Array>();
+
+/**
+ * A configured Fast Open key (TcpConfig.fastOpenKey: the 16 bytes Linux's TCP_FASTOPEN_KEY takes)
+ * as SipHash key words: Linux (tcp_fastopen_reset_cipher) reads the bytes as two little-endian
+ * 64-bit halves, which is the word layout siphash24 takes.
+ */
+function configuredKey(key: Uint8Array): Uint32Array {
+  let k = configuredKeys.get(key);
+  if (k === undefined) {
+    if (key.length !== 16) throw new RangeError(`a Fast Open key is 16 bytes, not ${key.length}`);
+    k = new Uint32Array(4);
+    for (let i = 0; i < 16; i++) k[i >>> 2]! |= key[i]! << ((i & 3) * 8);
+    configuredKeys.set(key, k);
+  }
+  return k;
+}
+
+/**
+ * The 8-byte cookie for a client, computed as Linux's __tcp_fastopen_cookie_gen_cipher does:
+ * SipHash-2-4 of the SYN's source address (the client's) then its destination address (ours),
+ * 4 + 4 bytes for IPv4 and 16 + 16 for IPv6 in network order, the 64-bit result stored
+ * little-endian. The key is `key` (TcpConfig.fastOpenKey, Linux's net.ipv4.tcp_fastopen_key) when
+ * given, so a server issues the very cookies Linux issues with that key (packetdrill scripts
+ * write them out); otherwise one derived from the stack's secret MAC key.
+ */
+export function fastOpenCookie(isn: IsnGenerator, client: IpAddr, server: IpAddr, key?: Uint8Array): Uint8Array {
+  const n = client.byteLength;
+  client.write(ADDR_BYTES, 0);
+  server.write(ADDR_BYTES, n);
+  COOKIE_WORDS.fill(0);
+  for (let i = 0; i < 2 * n; i++) COOKIE_WORDS[i >>> 2]! |= ADDR_BYTES[i]! << ((i & 3) * 8);
+  const h = siphash24(key !== undefined ? configuredKey(key) : cookieKey(isn), COOKIE_WORDS, 2 * n, OUT);
   const c = new Uint8Array(TFO_COOKIE_SIZE);
   for (let i = 0; i < 4; i++) {
     c[i] = (h[0] >>> (8 * i)) & 0xff;
@@ -111,9 +135,9 @@ export function fastOpenCookie(isn: IsnGenerator, client: IpAddr, server: IpAddr
 }
 
 /** Whether a cookie is the one this server would issue to `client` (compared in full; a wrong length never matches). */
-export function fastOpenCookieValid(isn: IsnGenerator, client: IpAddr, server: IpAddr, cookie: Uint8Array): boolean {
+export function fastOpenCookieValid(isn: IsnGenerator, client: IpAddr, server: IpAddr, cookie: Uint8Array, key?: Uint8Array): boolean {
   if (cookie.length !== TFO_COOKIE_SIZE) return false;
-  const good = fastOpenCookie(isn, client, server);
+  const good = fastOpenCookie(isn, client, server, key);
   let diff = 0;
   for (let i = 0; i < TFO_COOKIE_SIZE; i++) diff |= good[i]! ^ cookie[i]!;
   return diff === 0;
@@ -300,8 +324,8 @@ export function fastOpenServerVerdict(tcp: TcpLayer, l: Listener, local: IpAddr,
   if (opt === undefined) return { kind: 'none' };
   const experimental = seg.options.fastOpenExperimental === true;
   if (opt.length > 0) {
-    if (fastOpenCookieValid(tcp.isnGenerator, remote, local, opt)) return { kind: 'accept' };
+    if (fastOpenCookieValid(tcp.isnGenerator, remote, local, opt, tcp.config.fastOpenKey)) return { kind: 'accept' };
     tcp.counters.TCPFastOpenPassiveFail++;
   }
-  return { kind: 'cookie', cookie: fastOpenCookie(tcp.isnGenerator, remote, local), experimental };
+  return { kind: 'cookie', cookie: fastOpenCookie(tcp.isnGenerator, remote, local, tcp.config.fastOpenKey), experimental };
 }

@@ -144,19 +144,37 @@ function synSent(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
 /** An RTT sample from the handshake (RFC 6298 §2 with Karn's rule; RFC 7323 §4 with timestamps). */
 function handshakeRtt(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
   const ts = seg.options.timestamp;
+  let sampled = false;
   if (tcb.tsOk && ts !== undefined && ts.tsecr !== 0) {
-    rttFromTsecr(tcb, ts.tsecr, now);
+    sampled = rttFromTsecr(tcb, ts.tsecr, now);
   } else if (tcb.retransmits === 0 && tcb.rttSeq !== undefined) {
     tcb.rtt.sample((now - tcb.rttSentAt) as never);
+    sampled = true;
   }
+  // RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
+  // implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized to 3
+  // seconds when data transmission begins" (when no valid sample was taken).
+  if (!sampled && tcb.retransmits > 0) tcb.rtt.synRetransmitted();
   tcb.rttSeq = undefined;
   tcp.traceCwnd(tcb, now);
 }
 
 /** RFC 7323 §4.1: RTTM from the echoed timestamp (1 ms clock). */
-function rttFromTsecr(tcb: Tcb, tsecr: number, now: Instant): void {
-  const ms = (tsClock(now) - ((tsecr - tcb.tsOffset) >>> 0)) | 0;
-  if (ms >= 0) tcb.rtt.sample(Math.max(ms, 1) * 1000 as never);
+function rttFromTsecr(tcb: Tcb, tsecr: number, now: Instant): boolean {
+  const echo = (tsecr - tcb.tsOffset) >>> 0;
+  // Deviation (from RFC 7323 §4 and Linux's tcp_ack_update_rtt): while data we retransmitted is
+  // unacknowledged, an echo older than the first of those retransmissions is no sample. When our
+  // ACK of a segment is lost and we retransmit it, the peer answers the duplicate with TS.Recent,
+  // the timestamp of the copy that arrived first, so "now - TSecr" counts our whole backoff as
+  // round-trip time; RFC 7323 §4.3 calls that overestimate conservative, but under heavy loss (the
+  // property test) one such sample could multiply the RTO tenfold and let tcp_retries2 or an
+  // orphan's limit kill a live connection. An echo of a retransmission, or of anything sent
+  // after the first one, is still a sample.
+  if (tcb.rtxSince !== undefined && ((echo - tsClock(tcb.rtxSince)) | 0) < 0) return false;
+  const ms = (tsClock(now) - echo) | 0;
+  if (ms < 0) return false;
+  tcb.rtt.sample(Math.max(ms, 1) * 1000 as never);
+  return true;
 }
 
 /** RFC 9293 §3.10.7.4: SEGMENT ARRIVES in SYN-RECEIVED and the synchronized states. */
@@ -342,6 +360,9 @@ function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
   }
   tcb.sndUna = ack;
   if (seqLt(tcb.rtxNxt, ack)) tcb.rtxNxt = ack;
+  // Everything retransmitted is acknowledged: echoes are unambiguous again (rttFromTsecr), after
+  // this ACK's own sample.
+  const rtxDone = tcb.rtxHigh !== undefined && seqGe(ack, tcb.rtxHigh);
   rateSample(tcb, ackedSeq, now);
 
   // RTT: timestamps (RFC 7323 §4.1: the echo names the copy that arrived, so an ACK of a
@@ -357,6 +378,7 @@ function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
     if (tcb.retransmits === 0) tcb.rtt.sample((now - tcb.rttSentAt) as never);
     tcb.rttSeq = undefined;
   }
+  if (rtxDone) tcb.rtxSince = tcb.rtxHigh = undefined;
   tcb.retransmits = 0;
   tcb.firstRetransmitAt = undefined;
   tcb.probes = 0;

@@ -190,6 +190,13 @@ export class Tcb {
   keepaliveProbes = 0;
   /** Last time a segment arrived (keepalive idle time and RFC 7323 §5.5). */
   lastRecvAt = 0 as Instant;
+  /**
+   * When the current run of retransmissions began (SYN, SYN-ACK, data or FIN), and the sequence
+   * number just past the highest one retransmitted; cleared once SND.UNA passes it. Timestamp
+   * echoes older than `rtxSince` are not RTT samples (input.ts rttFromTsecr).
+   */
+  rtxSince: Instant | undefined;
+  rtxHigh: Seq | undefined;
   /** Last time we sent data (RFC 5681 §4.1 restart after idle). */
   lastSendAt = 0 as Instant;
   /**

@@ -9,7 +9,7 @@ import { TcpFlag, type TcpRepr, type TcpTimestamp, type SackBlock, parseTcp } fr
 import type { Rng } from '../util/rng.js';
 import { assertNever } from '../util/result.js';
 import type { Tracer } from '../trace/events.js';
-import { type Seq, seqAdd, seqLe, seqLt } from './seq.js';
+import { type Seq, seqAdd, seqGt, seqLe, seqLt } from './seq.js';
 import type { TcpState } from './state.js';
 import { type TcpConfig, defaultTcpConfig } from './config.js';
 import type { SocketErrorCode } from './errors.js';
@@ -1100,6 +1100,11 @@ export class TcpLayer {
   /** Counts a retransmission in the connection's statistics (tcpi_total_retrans) and emits a trace event. */
   traceRetransmit(tcb: Tcb, seq: Seq, len: number, now: Instant): void {
     tcb.totalRetrans++;
+    // For the stale-echo rule of RTT sampling (input.ts rttFromTsecr): when this run of
+    // retransmissions began, and how far it reaches.
+    if (tcb.rtxSince === undefined) tcb.rtxSince = now;
+    const end = seqAdd(seq, Math.max(len, 1));
+    if (tcb.rtxHigh === undefined || seqGt(end, tcb.rtxHigh)) tcb.rtxHigh = end;
     this.tracer?.({ kind: 'tcp-retransmit', at: now, stack: this.name, conn: this.ref(tcb), seq, len, why: 'retransmit' });
   }
 

@@ -71,6 +71,30 @@ describe('the retransmission timeout (RFC 6298)', () => {
     expect(c.tcb!.rtt.srtt).toBe(0.875 * 0 + 0.125 * 30_000);
   });
 
+  test('an echo older than our last retransmission is no sample: it names a copy whose ACK was lost, and now - TSecr would count the whole backoff (Deviation from RFC 7323 §4.3, see input.ts)', () => {
+    const c = established({ peerSynOptions: fullSyn() });
+    c.s.send(bytes(10));
+    c.flush();
+    const original = last(c).options.timestamp!.tsval;
+    c.advance(200); // the retransmission: the original had arrived, its ACK was lost
+    c.h.advance(30);
+    const before = c.tcb!.rtt.srtt;
+    c.send({ flags: 'ACK', seq: c.p(1), ack: c.u(11), options: { timestamp: { tsval: 2000, tsecr: original } } });
+    expect(c.tcb!.rtt.srtt).toBe(before);
+    expect(c.tcb!.rtt.backoffCount).toBe(1); // no measurement: the backed-off RTO stays (Karn)
+  });
+
+  test('a handshake that needed a retransmitted SYN and gave no valid sample starts data with a 3 s RTO (RFC 6298 §5.7)', () => {
+    const c = synSent({ peerSynOptions: fullSyn() });
+    const first = c.ourSyn!.options.timestamp!.tsval;
+    expect(c.advanceTimed(1000)).toEqual([`1000ms ${out('SYN', c.u(0))}`]);
+    // The SYN-ACK answers the first SYN (its echo is the first TSval): ambiguous, no sample.
+    c.send({ flags: 'SYN+ACK', seq: c.p(0), ack: c.u(1), options: { ...fullSyn(), timestamp: { tsval: 1, tsecr: first } } });
+    expect(c.state).toBe('ESTABLISHED');
+    expect(c.tcb!.rtt.srtt).toBeUndefined();
+    expect(c.tcb!.rtt.rto).toBe(3_000_000);
+  });
+
   test('the minimum RTO is configurable: Linux uses 200 ms (TCP_RTO_MIN), RFC 6298 §2.4 says 1 s', () => {
     const rfc = established({ cfg: { minRto: millis(1000) } });
     expect(rfc.tcb!.rtt.rto).toBe(1_000_000);

@@ -9,9 +9,11 @@
 // window scaling) and buffer sizes, and on each side an application that writes its own random
 // byte stream in random-sized writes, reads at a random pace in random-sized reads, shuts down
 // its sending side when it has written everything (or only after the peer's EOF), and closes
-// once it has read EOF.
+// once it has read EOF (at once, or, lingering, once its data and FIN are acknowledged). ARP is
+// spared from corruption (nothing can detect a corrupted ARP reply), and a direction loses at
+// most 20% of its frames to loss and corruption together.
 //
-// What must hold (checkCase): both directions deliver exactly the bytes written (length and
+// What must hold (runCase): both directions deliver exactly the bytes written (length and
 // SHA-256); both connections end CLOSED with no error (one side through TIME-WAIT, after 2*MSL);
 // the transfer never stalls (the simulation never goes idle before the end) and ends within a
 // bound computed from the case; every corrupted frame that reached a stack was dropped and
@@ -23,11 +25,10 @@ import { SimRng } from '../../src/sim/rng.js';
 import type { ImpairOptions } from '../../src/link/impair.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
 import type { TcpSocket } from '../../src/api/socket.js';
-import { Ready } from '../../src/tcp/tcb.js';
-import type { Tcb } from '../../src/tcp/tcb.js';
+import { Ready, type Tcb } from '../../src/tcp/tcb.js';
+import type { Seq } from '../../src/tcp/seq.js';
 import { type Duration, type Instant, millis } from '../../src/time/instant.js';
-import type { Pollable } from '../../src/link/link.js';
-import type { Medium } from '../../src/link/link.js';
+import type { Medium, Pollable } from '../../src/link/link.js';
 import { PcapWriter } from '../../src/link/capture.js';
 import { decodeFrame } from '../../src/trace/decode.js';
 
@@ -45,6 +46,13 @@ export interface AppSpec {
   readsPerWake: number;
   /** 'eager': shut down writing once everything is written; 'after-eof': only after the peer's EOF. */
   shutdown: 'eager' | 'after-eof';
+  /**
+   * 'at-eof': close() once it has read EOF and shut down writing, leaving the stack to finish
+   * (an orphan, as most applications do); 'lingering': close() only once its data and FIN are
+   * acknowledged, as an application that needs to know the peer got everything does (SO_LINGER,
+   * or waiting for SIOCOUTQ to drain).
+   */
+  close: 'at-eof' | 'lingering';
   /** TCP_NODELAY, TCP_CORK. */
   noDelay: boolean;
   cork: boolean;
@@ -76,6 +84,11 @@ export interface Case {
   server: AppSpec;
   clientTcp: Partial<TcpConfig>;
   serverTcp: Partial<TcpConfig>;
+  /**
+   * Initial sequence numbers forced just below 2^32 (client, server), so both streams cross the
+   * wrap early (RFC 9293 §3.4: all arithmetic modulo 2^32); undefined: the stacks' own ISNs.
+   */
+  isnNearWrap: [number, number] | undefined;
 }
 
 const MTUS = [576, 1280, 1500, 1500, 1500, 4000, 9000];
@@ -118,6 +131,7 @@ function appSpec(r: SimRng, bytes: number): AppSpec {
     readChunk: r.pick([1, 500, 4096, 65536]),
     readsPerWake: r.pick([1, 4]),
     shutdown: 'eager',
+    close: 'at-eof',
     noDelay: r.bool(0.3),
     cork: r.bool(0.15),
   };
@@ -151,11 +165,19 @@ export function makeCase(seed: number, sizeScale = 1): Case {
     server: appSpec(r, size()),
     clientTcp: tcpSpec(r),
     serverTcp: tcpSpec(r),
+    isnNearWrap: undefined,
   };
+  if (r.bool(0.3)) c.isnNearWrap = [(2 ** 32 - r.int(1, 300_000)) >>> 0, (2 ** 32 - r.int(1, 300_000)) >>> 0];
   // One side may wait for the other's EOF before closing (request/response), never both.
   const lazy = r.int(0, 3);
   if (lazy === 1) c.client.shutdown = 'after-eof';
   if (lazy === 2) c.server.shutdown = 'after-eof';
+  // An orphan (closed with data or a FIN still unacknowledged) is abandoned after
+  // tcp_orphan_retries (8: 102.2 s), as Linux does; on a network where runs of lost rounds are
+  // likely that is a legitimate end, so there the applications linger until everything is
+  // acknowledged. On milder networks, half of them close at EOF and leave the stack to finish.
+  const pRound = 1 - (1 - lossAfterLoss(c.c2s)) * (1 - lossAfterLoss(c.s2c));
+  for (const app of [c.client, c.server]) app.close = pRound > 0.1 || r.bool(0.5) ? 'lingering' : 'at-eof';
   // Keep slow readers from making a case take minutes of CPU: a paced reader of tiny chunks
   // gets a proportionally smaller stream.
   for (const [reader, writer] of [[c.client, c.server], [c.server, c.client]] as const) {
@@ -285,7 +307,11 @@ class App implements Pollable {
       // Shut down after EOF if that was the plan.
       if (this.eof && !this.shut && this.sent === this.data.length) this.wake = true;
     }
-    if (this.eof && this.shut && !this.closed) {
+    const t = this.tcb;
+    // A lingering application closes once its FIN is acknowledged, or once the connection is
+    // over anyway (a RST that answers our FIN after the peer's TIME-WAIT expired ends LAST-ACK).
+    const settled = this.spec.close === 'at-eof' || (t !== undefined && (t.finAcked || t.state === 'CLOSED'));
+    if (this.eof && this.shut && !this.closed && settled) {
       sock.close();
       this.closed = true;
     }
@@ -447,6 +473,11 @@ export function runCase(c: Case, opts: { capture?: PcapWriter } = {}): Outcome {
     });
   }
 
+  if (c.isnNearWrap !== undefined) {
+    const [ci, si] = c.isnNearWrap;
+    s.client.stack.tcp.isnGenerator.isn = () => ci as Seq;
+    s.server.stack.tcp.isnGenerator.isn = () => si as Seq;
+  }
   const listener = s.server.sockets.socket(c.family);
   const listenAddr = c.family === 4 ? '0.0.0.0' : '::';
   if (listener.bind(listenAddr, 80) !== undefined || listener.listen() !== undefined) throw new Error('listen failed');

@@ -638,26 +638,26 @@ export const cases: NetCase[] = [
     name: 'maxConnections: the second connection is dropped with a FIN',
     run(ctx) {
       const fin = ctx.countdown(3);
+      let first: Socket | undefined;
+      let port = 0;
       const srv = ctx.watchServer('server', ctx.serverNet.createServer((s) => {
         ctx.watch('server', s);
         s.on('close', () => srv.close());
-      }));
-      srv.maxConnections = 1;
-      srv.on('close', fin);
-      listen(ctx, srv, (port) => {
-        const a = ctx.watch('first', ctx.clientNet.connect(port, ctx.host));
-        a.on('connect', () => {
-          // The first is accepted (its server socket counts) before the second is tried.
-          a.write('hello', () => a.setTimeout(100));
-        });
-        a.on('timeout', () => {
-          a.setTimeout(0);
+        // The first is accepted (its server socket counts) before the second is tried.
+        s.once('data', () => {
           const b = ctx.watch('second', ctx.clientNet.connect(port, ctx.host));
           b.on('close', () => {
-            a.end();
+            first!.end();
             fin();
           });
         });
+      }));
+      srv.maxConnections = 1;
+      srv.on('close', fin);
+      listen(ctx, srv, (p) => {
+        port = p;
+        const a = (first = ctx.watch('first', ctx.clientNet.connect(port, ctx.host)));
+        a.on('connect', () => a.write('hello'));
         a.on('close', fin);
       });
     },
@@ -1660,6 +1660,25 @@ export const cases: NetCase[] = [
             ctx.log('server', `listening again ${srv.listening}`);
             srv.close(() => ctx.done());
           });
+        });
+      });
+    },
+  },
+  {
+    name: 'a socket refused once connects again on the same object',
+    run(ctx) {
+      const srv = ctx.serverNet.createServer((s) => s.end('second try'));
+      listen(ctx, srv, (port) => {
+        closedPort(ctx, (closed) => {
+          const c = ctx.watch('client', new ctx.clientNet.Socket());
+          let attempts = 0;
+          c.on('close', () => {
+            ctx.state('client', c, `after close ${attempts}`);
+            if (attempts === 1) c.connect(port, ctx.host);
+            else srv.close(() => ctx.done());
+          });
+          c.on('connectionAttempt', () => attempts++);
+          c.connect(closed, ctx.host);
         });
       });
     },

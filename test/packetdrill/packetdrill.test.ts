@@ -10,19 +10,22 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { runPacketdrill, type PacketdrillResult } from '../../src/packetdrill/index.js';
+import { commandEffect } from '../../src/packetdrill/sysctl.js';
+import { fastOpenCookie } from '../../src/tcp/fastopen.js';
+import { IsnGenerator } from '../../src/tcp/isn.js';
+import { IpAddr } from '../../src/wire/ip-addr.js';
 
 const DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(DIR, '..', '..');
 const SCRIPTS = readdirSync(DIR).filter((f) => f.endsWith('.pkt')).sort();
 const read = (name: string): string => readFileSync(join(DIR, name), 'utf8');
 
-/** Scripts waiting for a mechanism (docs/packetdrill.md, "Pending"), with what their message names. */
-const PENDING = new Map<string, string>([
-  ['pending-syncookies.pkt', 'SYN cookies'],
-  ['pending-fastopen-server.pkt', 'TCP Fast Open'],
-  ['pending-fastopen-client.pkt', 'TCP Fast Open'],
-  ['pending-defer-accept.pkt', 'TCP_DEFER_ACCEPT'],
-]);
+/**
+ * Scripts waiting for a mechanism (docs/packetdrill.md, "Pending"), with what their message names.
+ * None today: the last ones (SYN cookies, Fast Open, TCP_DEFER_ACCEPT) run now. A script named
+ * pending-*.pkt must be listed here, and must then report "unsupported".
+ */
+const PENDING = new Map<string, string>();
 
 function run(text: string, path = 'inline.pkt', extra: Parameters<typeof runPacketdrill>[1] = {}): PacketdrillResult {
   return runPacketdrill(text, { path, ...extra });
@@ -218,6 +221,76 @@ describe('scripts that cannot run say so (exit 2), never pass', () => {
   });
 });
 
+describe('server defences and TIME-WAIT settings drive the stack (the scripts fail without them)', () => {
+  test('Fast Open cookies for a key are Linux\'s: the values google/packetdrill\'s server scripts expect', () => {
+    const isn = new IsnGenerator({ nextU32: () => 7 });
+    const cookie = (key: string, client: string, server: string): string => {
+      const k = commandEffect(`sysctl -q net.ipv4.tcp_fastopen_key=${key}`).patch.fastOpenKey;
+      return Buffer.from(fastOpenCookie(isn, IpAddr.from(client), IpAddr.from(server), k)).toString('hex');
+    };
+    // fastopen/server/opt34/simple1.pkt, sockopt-fastopen-key.pkt and basic-rw.pkt (defaults.sh's key).
+    expect(cookie('a0bf63f7-ed803d81-cd641d30-cebc4a90', '10.248.0.2', '192.168.0.2')).toBe('00abaaabe8e954c2');
+    expect(cookie('00000000-00000000-00000000-00000000', '10.248.0.2', '192.168.0.2')).toBe('93b7aa4f550f8a1a');
+    expect(cookie('a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4', '192.0.2.1', '192.168.0.1')).toBe('3021b9d889017eeb');
+    // Without a key the cookie comes from the stack's secret instead.
+    expect(Buffer.from(fastOpenCookie(isn, IpAddr.from('192.0.2.1'), IpAddr.from('192.168.0.1'))).toString('hex')).not.toBe('3021b9d889017eeb');
+  });
+
+  test('tcp_fastopen_key makes the cookies Linux\'s: a wrong cookie in the script, or no key, fails on option 34', () => {
+    const synAck = '> 8080>40001 S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 200 ecr 100,nop,wscale 7,FO 3021b9d889017eeb,nop,nop>';
+    const wrong = run(edit('fastopen-server.pkt', synAck, synAck.replace('3021b9d889017eeb', '3021b9d889017eec')));
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.message).toContain('bad value outbound TCP option 34');
+    const noKey = run(edit('fastopen-server.pkt', ' net.ipv4.tcp_fastopen_key=a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4', ''));
+    expect(noKey.exitCode).toBe(1);
+    expect(noKey.message).toContain('bad value outbound TCP option 34');
+  });
+
+  test('without TCP_FASTOPEN on the listener a cookie request gets no cookie', () => {
+    const r = run(edit('fastopen-server.pkt', '+0 setsockopt(3, SOL_TCP, TCP_FASTOPEN, [16], 4) = 0\n+0 getsockopt(3, SOL_TCP, TCP_FASTOPEN, [16], [4]) = 0\n', ''));
+    expect(r.exitCode).toBe(1);
+    expect(r.message).toContain('bad outbound TCP options');
+  });
+
+  test('tcp_syncookies: with 0 the SYN gets an ordinary SYN-ACK, with its options', () => {
+    const r = run(edit('syncookies.pkt', 'tcp_syncookies=2', 'tcp_syncookies=0'));
+    expect(r.exitCode).toBe(1);
+    expect(r.message).toContain('bad outbound TCP options');
+  });
+
+  test('TCP_DEFER_ACCEPT: without it the bare ACK completes the handshake and accept() returns', () => {
+    const r = run(edit('defer-accept.pkt', '+0 setsockopt(3, SOL_TCP, TCP_DEFER_ACCEPT, [5], 4) = 0\n+0 getsockopt(3, SOL_TCP, TCP_DEFER_ACCEPT, [7], [4]) = 0\n', ''));
+    expect(r.exitCode).toBe(1);
+    expect(r.message).toContain('runtime error in accept call: Expected result -1 but got 4');
+  });
+
+  test('tcp_max_tw_buckets: with the default, TIME-WAIT acknowledges the retransmitted FIN instead of a reset', () => {
+    const r = run(edit('timewait-max-buckets.pkt', '`sysctl -q net.ipv4.tcp_max_tw_buckets=0`\n', ''));
+    expect(r.exitCode).toBe(1);
+    expect(r.message).toContain('live packet field tcp_rst: expected: 1 (0x1) vs actual: 0 (0x0)');
+  });
+
+  test.each([
+    ['tcp_syncookies=3', '`sysctl -q net.ipv4.tcp_syncookies=3`', 'value 3 is not 0, 1 or 2'],
+    ['a malformed Fast Open key', '`sysctl -q net.ipv4.tcp_fastopen_key=a1a1a1a1-b2b2b2b2`', 'is not four hex words'],
+    ['a backup Fast Open key', '`sysctl -q net.ipv4.tcp_fastopen_key=1-2-3-4,5-6-7-8`', 'synack keeps one Fast Open key'],
+    ['TCP_FASTOPEN_KEY on a socket', '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_TCP, TCP_FASTOPEN_KEY, [0], 16) = 0', 'set it with sysctl net.ipv4.tcp_fastopen_key'],
+    ['MSG_FASTOPEN with send()', '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 send(3, ..., 10, MSG_FASTOPEN) = 10', 'MSG_FASTOPEN with send()'],
+  ])('%s is reported unsupported', (_what, text, fragment) => {
+    const r = run(text.startsWith('`') ? `${text}\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3` : text);
+    expect(r.status, r.message).toBe('unsupported');
+    expect(r.message).toContain(fragment);
+  });
+
+  test('upstream spellings: set_sysctls.py with /proc/sys paths and backslash-continued sysctl lines', () => {
+    const text = edit('fastopen-server.pkt',
+      '`sysctl -q net.ipv4.tcp_fastopen=0x3 net.ipv4.tcp_fastopen_key=a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4`',
+      '`../common/set_sysctls.py /proc/sys/net/ipv4/tcp_fastopen=0x3 \\\n  /proc/sys/net/ipv4/tcp_fastopen_key=a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4`');
+    const r = run(text);
+    expect(r.message ?? 'pass').toBe('pass');
+  });
+});
+
 describe('the synack packetdrill command', () => {
   test('runs scripts and exits 0 when all pass, 1 when one fails, 2 when one is unsupported', () => {
     const cli = (args: string[]): ReturnType<typeof spawnSync> =>
@@ -226,16 +299,18 @@ describe('the synack packetdrill command', () => {
     const ok = cli(['--tolerance_usecs', '0', '--tolerance_percent', '0', join(DIR, 'close-passive.pkt'), join(DIR, 'blocking-read.pkt')]);
     expect(ok.status, String(ok.stderr)).toBe(0);
     expect(String(ok.stdout)).toContain('pass');
-    const pend = cli([join(DIR, 'pending-defer-accept.pkt')]);
-    expect(pend.status).toBe(2);
-    expect(String(pend.stderr)).toContain('pending-defer-accept.pkt:6: unsupported');
     const tmp = mkdtempSync(join(tmpdir(), 'synack-pd-'));
     try {
+      const unsup = join(tmp, 'unsupported.pkt');
+      writeFileSync(unsup, '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_SOCKET, SO_REUSEPORT, [1], 4) = 0\n');
+      const unsupRun = cli([unsup]);
+      expect(unsupRun.status).toBe(2);
+      expect(String(unsupRun.stderr)).toContain('unsupported.pkt:2: unsupported');
       const wrong = join(tmp, 'wrong.pkt');
       const text = read('close-passive.pkt');
       writeFileSync(wrong, text.replace('+0 > R 2:2(0)', '+0 > R 3:3(0)'));
       const line = text.split('\n').indexOf('+0 > R 2:2(0)') + 1;
-      const failed = cli([join(DIR, 'pending-defer-accept.pkt'), wrong]);
+      const failed = cli([unsup, wrong]);
       expect(failed.status).toBe(1);
       expect(String(failed.stderr)).toContain(`wrong.pkt:${line}: error handling packet: live packet field tcp_seq: expected: 3 (0x3) vs actual: 2 (0x2)`);
     } finally {
