@@ -1,5 +1,5 @@
 // Builds the code the cases run: bench/child.ts and everything it imports from src/, bundled
-// by esbuild into .tmp/bench/child.mjs as plain ES2022, the way tsc compiles src/ for the
+// by esbuild into .tmp/bench/<pid>/child.mjs as plain ES2022, the way tsc compiles src/ for the
 // package (dist/). Measuring through tsx instead would measure tsx: it transpiles with esbuild's
 // keepNames, which wraps every function expression and class in a `__name()` call
 // (Object.defineProperty on the function), costing time on hot paths and hundreds of bytes per

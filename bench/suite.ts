@@ -4,7 +4,7 @@
 // bench/results/latest.json. `npm run bench` and `synack bench` both come here. Figures, never
 // pass/fail: the exit code is 0 unless a case failed to run.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,16 +180,22 @@ export async function runSuite(opts: BenchOptions & { json?: boolean }, argv: re
   print(`machine: ${machineLine(machine)}`);
   // The cases run the code bundled as tsc would compile it (bench/build.ts); case 8 loads
   // bench/tap.ts at run time, so it runs through tsx (its figures are I/O bound).
-  const bundled = await buildChild(resolve(opts.root, '.tmp', 'bench'));
+  // One directory per run: two runs at once (a bench and the test suite) never share a bundle.
+  const buildDir = resolve(opts.root, '.tmp', 'bench', String(process.pid));
+  const bundled = await buildChild(buildDir);
   print(`code: ${bundled.runtime}`);
   if (machine.loadAvg[0]! > machine.cores * 0.5) print(`warning: load average ${machine.loadAvg[0]} on ${machine.cores} cores: other work is running and will skew the figures`);
   print('');
   const cases: CaseResult[] = [];
-  for (const id of ids) {
-    const r = await runCaseInChild(id, opts, id === 'tap' ? tsxEntry() : bundled);
-    cases.push(r);
-    print(caseLines(r).join('\n'));
-    print('');
+  try {
+    for (const id of ids) {
+      const r = await runCaseInChild(id, opts, id === 'tap' ? tsxEntry() : bundled);
+      cases.push(r);
+      print(caseLines(r).join('\n'));
+      print('');
+    }
+  } finally {
+    rmSync(buildDir, { recursive: true, force: true });
   }
   if (cases.some((c) => c.figures.some((f) => f.target !== undefined))) print(targetLines(cases).join('\n'));
   const { json: _json, ...options } = opts as BenchOptions & { json?: boolean; list?: boolean; help?: boolean };

@@ -22,6 +22,8 @@ export interface TimeWaitRun {
   /** The V8-heap and array-buffer parts (the TIME-WAIT table's typed arrays are array buffers). */
   heapPerEntry: number;
   arrayBuffersPerEntry: number;
+  /** Bytes of the record table's own arrays (TimeWaitTable.byteSize) per entry, slack included. */
+  tablePerEntry: number;
   /** CPU microseconds per virtual second of waiting (all N entries together). */
   cpuPerSecond: number;
   /** Simulation steps of one virtual second that were measured. */
@@ -108,7 +110,8 @@ export function timeWaitRun(n: number, measure: boolean, holdOnly = false): Time
     heapPerEntry = (m.heap - before.heap) / n;
     arrayBuffersPerEntry = (m.arrayBuffers - before.arrayBuffers) / n;
   }
-  if (holdOnly) return { bytesPerEntry, heapPerEntry, arrayBuffersPerEntry, cpuPerSecond: NaN, steps: 0, expireSeconds: NaN, createSeconds, leftPerEntry: NaN, keep: p };
+  const tablePerEntry = p.client.tcp.timeWait.byteSize / n;
+  if (holdOnly) return { bytesPerEntry, heapPerEntry, arrayBuffersPerEntry, tablePerEntry, cpuPerSecond: NaN, steps: 0, expireSeconds: NaN, createSeconds, leftPerEntry: NaN, keep: p };
   let steps = 0;
   const cpu0 = process.cpuUsage();
   while (p.sim.now + seconds(1) < firstExpiry) {
@@ -122,7 +125,7 @@ export function timeWaitRun(n: number, measure: boolean, holdOnly = false): Time
   p.drive(() => p.client.tcp.timeWaitCount === 0, 'expiring TIME-WAIT', seconds(600));
   const expireSeconds = secondsSince(t1);
   const leftPerEntry = before !== undefined ? (memoryNow().total - before.total) / n : NaN;
-  return { bytesPerEntry, heapPerEntry, arrayBuffersPerEntry, cpuPerSecond: steps > 0 ? cpu / steps : NaN, steps, expireSeconds, createSeconds, leftPerEntry, keep: p };
+  return { bytesPerEntry, heapPerEntry, arrayBuffersPerEntry, tablePerEntry, cpuPerSecond: steps > 0 ? cpu / steps : NaN, steps, expireSeconds, createSeconds, leftPerEntry, keep: p };
 }
 
 export const timeWaitCase: BenchCase = {
@@ -145,10 +148,11 @@ export const timeWaitCase: BenchCase = {
       const k = countText(n);
       ctx.figure(fromRuns({
         id: `timewait.${k}.bytes-per-entry`, name: `${k} TIME-WAIT: bytes per entry`, unit: 'B', target: atMost(200),
-        reference: 'Linux inet_timewait_sock ~200 B',
+        reference: 'Linux: a 168-byte tcp_timewait_sock (src/tcp/timewait.ts)',
       }, runs.map((x) => x.bytesPerEntry)));
       ctx.figure(fromRuns({ id: `timewait.${k}.heap-per-entry`, name: '    of which V8 heap', unit: 'B' }, runs.map((x) => x.heapPerEntry)));
-      ctx.figure(fromRuns({ id: `timewait.${k}.ab-per-entry`, name: '    of which array buffers (the record table)', unit: 'B' }, runs.map((x) => x.arrayBuffersPerEntry)));
+      ctx.figure(fromRuns({ id: `timewait.${k}.ab-per-entry`, name: '    of which array buffers', unit: 'B' }, runs.map((x) => x.arrayBuffersPerEntry)));
+      ctx.figure(fromRuns({ id: `timewait.${k}.table-per-entry`, name: '      of which the record table (TimeWaitTable.byteSize)', unit: 'B' }, runs.map((x) => x.tablePerEntry)));
       ctx.figure(fromRuns({
         id: `timewait.${k}.cpu-per-s`, name: `  CPU while waiting, all ${k} together`, unit: 'µs/s',
         target: atMost(1000), reference: 'per virtual second, stepped each second; flat in N = nothing per entry',

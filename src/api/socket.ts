@@ -3,6 +3,7 @@
 // semantics (results are values or error codes such as 'EAGAIN' and 'EINPROGRESS', never
 // exceptions), and an epoll-style Poller. Every higher API (net, streams, packetdrill) is built
 // on this file.
+import { type CongestionAlgorithm, isCongestionAlgorithm } from '../tcp/congestion/cc.js';
 import { IpAddr } from '../wire/ip-addr.js';
 import { type TcpLayer, type Binding, defaultSocketOptions } from '../tcp/tcp.js';
 import { type Tcb, Ready } from '../tcp/tcb.js';
@@ -18,6 +19,8 @@ export { Ready };
 export interface SocketOptionValues {
   /** TCP_NODELAY. */
   noDelay: boolean;
+  /** TCP_CONGESTION: 'newreno' or 'cubic'; takes effect when data transfer starts (EISCONN after). */
+  congestion: CongestionAlgorithm;
   /** TCP_CORK. */
   cork: boolean;
   /** SO_KEEPALIVE. */
@@ -303,6 +306,14 @@ export class TcpSocket {
       typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : undefined;
     switch (name) {
       case 'noDelay': o.noDelay = value === true; break;
+      case 'congestion':
+        // Linux's TCP_CONGESTION (ENOENT for an unknown name; EINVAL here, as for any bad value).
+        // Deviation: Linux switches the algorithm of a running connection; here the algorithm is
+        // chosen when the connection's controller is created, so a later change is refused.
+        if (typeof value !== 'string' || !isCongestionAlgorithm(value)) return 'EINVAL';
+        if (this.tcb?.cc !== undefined && this.tcb.cc.cc.name !== value) return 'EISCONN';
+        o.congestion = value;
+        break;
       case 'cork': o.cork = value === true; break;
       case 'keepAlive': o.keepAlive = value === true; break;
       case 'reuseAddress': this.reuseAddress = value === true; break;
@@ -364,6 +375,7 @@ export class TcpSocket {
       noDelay: o.noDelay, cork: o.cork, keepAlive: o.keepAlive,
       keepIdle: o.keepIdle / 1e6, keepInterval: o.keepInterval / 1e6, keepCount: o.keepCount,
       linger: o.linger, reuseAddress: this.reuseAddress, userTimeout: o.userTimeout / 1e3,
+      congestion: this.tcb?.cc?.cc.name ?? o.congestion ?? this.tcp.config.congestion,
       maxSegment: this.tcb?.mss ?? (o.maxSeg || 536), synCount: o.synCount || this.tcp.config.synRetries,
       linger2: (o.linger2 || this.tcp.config.finTimeout) / 1e6,
       deferAccept: deferAcceptSeconds(this.deferAcceptRetrans, this.tcp.config.initialRto / 1e6, this.tcp.config.maxRto / 1e6),

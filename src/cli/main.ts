@@ -7,6 +7,7 @@ import { UsageError, registerDemo } from './demo.js';
 import { registerTap } from './tap.js';
 import { registerPacketdrill } from './packetdrill.js';
 import { registerBench } from './bench.js';
+import { registerSim } from './sim.js';
 import type { DiagramStyle } from '../trace/diagram.js';
 
 const program = new Command();
@@ -72,6 +73,7 @@ registerDemo(program, render);
 registerTap(program); // `synack tap` (src/cli/tap.ts)
 registerPacketdrill(program); // `synack packetdrill FILE.pkt...` (src/cli/packetdrill.ts)
 registerBench(program); // `synack bench [options]`: the benchmark suite (src/cli/bench.ts, bench/)
+registerSim(program, render); // `synack sim <file>`: a user-written scenario (src/cli/sim.ts, src/sim/script.ts)
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {

@@ -2,6 +2,7 @@
 // `%{ assert tcpi_X == N }%` blocks of packetdrill scripts. Only fields synack can state exactly
 // are present; a script asking for another field is reported as unsupported. (A fuller
 // tcp_info-like statistics module is planned in src/trace; this one covers what scripts check.)
+import type { CaState } from '../tcp/congestion/ca-state.js';
 import type { Tcb } from '../tcp/tcb.js';
 import type { TcpState } from '../tcp/state.js';
 import { seqDiff } from '../tcp/seq.js';
@@ -17,6 +18,9 @@ const TCPI_OPT_TIMESTAMPS = 1;
 const TCPI_OPT_SACK = 2;
 const TCPI_OPT_WSCALE = 4;
 
+/** Linux's enum tcp_ca_state numbers (TCP_CA_Open .. TCP_CA_Loss). */
+const CA_STATE: Readonly<Record<CaState, number>> = { open: 0, disorder: 1, cwr: 2, recovery: 3, loss: 4 };
+
 /** Linux's TCP_INFINITE_SSTHRESH. */
 const INFINITE_SSTHRESH = 0x7fffffff;
 
@@ -26,7 +30,7 @@ export type TcpInfo = Readonly<Record<string, number>>;
 /** A tcp_info snapshot of one connection; `state` overrides the TCB's (a socket reports CLOSED once its TIME-WAIT ended). */
 export function tcpInfo(tcb: Tcb, state: TcpState = tcb.state): TcpInfo {
   const mss = Math.max(1, tcb.mss);
-  const caState = tcb.recover !== undefined ? 3 : tcb.retransmits > 0 && tcb.state !== 'SYN-SENT' && tcb.state !== 'SYN-RECEIVED' ? 4 : tcb.dupAcks > 0 ? 1 : 0;
+  const caState = CA_STATE[tcb.caState];
   const finIn = state === 'CLOSE-WAIT' || state === 'LAST-ACK' || state === 'CLOSING' || state === 'TIME-WAIT' ? 1 : 0;
   return {
     tcpi_state: LINUX_STATE[state],

@@ -44,14 +44,12 @@ export interface TcpConfig {
   /**
    * Congestion-control algorithm for new connections (net.ipv4.tcp_congestion_control; a socket
    * may choose its own, TCP_CONGESTION): 'newreno' (RFC 5681/6582) or 'cubic' (RFC 9438).
-   * Not read yet: until phase 2 of issue 5 wires src/tcp/congestion and src/tcp/recovery into
-   * input/output (docs/congestion.md), every connection runs the built-in NewReno, which is why
-   * the default is 'newreno'; phase 2 makes 'cubic' the default, as Linux.
+   * Default 'cubic', as Linux. Each connection's CongestionController (src/tcp/recovery) runs it.
    */
   congestion: CongestionAlgorithm;
   /**
    * ECN (RFC 3168), Linux's net.ipv4.tcp_ecn: 0 off, 1 request and accept, 2 accept when asked
-   * (Linux's default). Not read yet (phase 2 of issue 5): no connection negotiates ECN today.
+   * (Linux's default): a SYN asks for ECN only with 1; a SYN that asks is answered with 2 too.
    */
   ecn: EcnMode;
   /** Ephemeral port range (ip_local_port_range). */
@@ -72,6 +70,12 @@ export interface TcpConfig {
   timestamps: boolean;
   /** Announce and accept SACK (tcp_sack, on). */
   sack: boolean;
+  /**
+   * RACK-TLP (RFC 8985) loss detection and tail loss probes when SACK is negotiated: Linux's
+   * tcp_recovery bit 0x1 with tcp_early_retrans 3 (both on by default). Off: RFC 6675 recovery
+   * with duplicate-ACK counting and no probes (issue 5's comparison of RTOs with and without it).
+   */
+  rack: boolean;
   /** Keepalive defaults (tcp_keepalive_time / _intvl / _probes). */
   keepaliveIdle: Duration;
   keepaliveInterval: Duration;
@@ -121,7 +125,7 @@ export function defaultTcpConfig(): TcpConfig {
     rmemMax: 212992,
     wmemMax: 212992,
     initialCwnd: 10,
-    congestion: 'newreno',
+    congestion: 'cubic',
     ecn: 2,
     portRange: { low: 32768, high: 60999 },
     abortOnOverflow: false,
@@ -132,6 +136,7 @@ export function defaultTcpConfig(): TcpConfig {
     windowScaling: true,
     timestamps: true,
     sack: true,
+    rack: true,
     keepaliveIdle: seconds(7200),
     keepaliveInterval: seconds(75),
     keepaliveCount: 9,

@@ -282,7 +282,10 @@ export function fastOpenSynAckArrived(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now
   if (fo.synData > 0) {
     if (dataUnacked) {
       tcp.counters.TCPFastOpenActiveFail++;
-      tcb.rtxNxt = tcb.sndUna; // resend from SND.UNA as soon as the connection is established
+      // Resend from SND.UNA as soon as the connection is established: the data the SYN carried
+      // counts as never sent (the server did not take it), so the congestion controller, created
+      // after this, sends it as new data.
+      tcb.sndNxt = tcb.sndUna;
       tcb.rttSeq = undefined;
     } else {
       tcp.counters.TCPFastOpenActive++;

@@ -2,7 +2,7 @@
 // other states (§3.10.7.4) in the RFC's order: sequence number, RST, SYN, ACK, URG, text, FIN.
 // LISTEN and CLOSED (no TCB) are handled by the TcpLayer. classify.ts decides acceptability;
 // this file acts on the verdict.
-import type { Instant } from '../time/instant.js';
+import type { Duration, Instant } from '../time/instant.js';
 import { type Seq, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMin } from './seq.js';
 import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
 import { type ClassifySeg, classify, synSentAckAcceptable, synRcvdAckAcceptable, acksNewData, windowUpdateAllowed } from './classify.js';
@@ -10,8 +10,9 @@ import { acceptsText } from './state.js';
 import { type Tcb, Ready } from './tcb.js';
 import type { TcpLayer } from './tcp.js';
 import { fastOpenSynAckArrived } from './fastopen.js';
-import { emit, sendAck, sendChallengeAck, sendResetFor, sendActiveReset, tsClock, tsVal, sendHead } from './output.js';
+import { emit, sendAck, sendChallengeAck, sendResetFor, sendActiveReset, tsClock, tsVal } from './output.js';
 import { initRcvSpace, rcvRttMeasure, sndBufExpand } from './autotune.js';
+import { EcnReceiver, ecnNegotiatedActive, ecnNegotiatedPassive } from './congestion/ecn.js';
 
 /** The classify view of a parsed segment, reused per layer (no allocation per segment). */
 function segView(tcp: TcpLayer, seg: TcpRepr): ClassifySeg {
@@ -67,6 +68,10 @@ export function negotiateOptions(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Ins
     tcb.rcvWscale = 0;
   }
   tcb.sackOk = cfg.sack && o.sackPermitted === true;
+  // RFC 3168 §6.1.1: ECN is used when the SYN was an ECN-setup SYN and the SYN-ACK an ECN-setup
+  // SYN-ACK; tcp_ecn decides whether we ask (1) or only accept (1 and 2).
+  tcb.ecnOk = seg.flags & TcpFlag.ACK ? ecnNegotiatedActive(cfg.ecn, seg.flags) : ecnNegotiatedPassive(cfg.ecn, seg.flags);
+  tcb.ecnRcv = new EcnReceiver(tcb.ecnOk);
   if (cfg.timestamps && o.timestamp !== undefined) {
     tcb.tsOk = true;
     tcb.tsRecent = o.timestamp.tsval;
@@ -118,7 +123,6 @@ function synSent(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
     handshakeRtt(tcp, tcb, seg, now);
     tcb.bytesAcked += seqDiff(seg.ack, tcb.sndUna); // our SYN (tcp_info statistics)
     tcb.sndUna = seg.ack;
-    tcb.rtxNxt = tcb.sndNxt;
     // RFC 7413 §4.2.2: Fast Open caches the server's cookie, and resends SYN data the SYN-ACK did
     // not acknowledge (src/tcp/fastopen.ts).
     if (tcb.fastOpen !== undefined) fastOpenSynAckArrived(tcp, tcb, seg, now);
@@ -146,7 +150,7 @@ function handshakeRtt(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void
   const ts = seg.options.timestamp;
   let sampled = false;
   if (tcb.tsOk && ts !== undefined && ts.tsecr !== 0) {
-    sampled = rttFromTsecr(tcb, ts.tsecr, now);
+    sampled = rttFromTsecr(tcb, ts.tsecr, now) !== undefined;
   } else if (tcb.retransmits === 0 && tcb.rttSeq !== undefined) {
     tcb.rtt.sample((now - tcb.rttSentAt) as never);
     sampled = true;
@@ -159,8 +163,8 @@ function handshakeRtt(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void
   tcp.traceCwnd(tcb, now);
 }
 
-/** RFC 7323 §4.1: RTTM from the echoed timestamp (1 ms clock). */
-function rttFromTsecr(tcb: Tcb, tsecr: number, now: Instant): boolean {
+/** RFC 7323 §4.1: RTTM from the echoed timestamp (1 ms clock). Returns the sample fed to the estimator, if any. */
+function rttFromTsecr(tcb: Tcb, tsecr: number, now: Instant): Duration | undefined {
   const echo = (tsecr - tcb.tsOffset) >>> 0;
   // Deviation (from RFC 7323 §4 and Linux's tcp_ack_update_rtt): while data we retransmitted is
   // unacknowledged, an echo older than the first of those retransmissions is no sample. When our
@@ -170,11 +174,12 @@ function rttFromTsecr(tcb: Tcb, tsecr: number, now: Instant): boolean {
   // property test) one such sample could multiply the RTO tenfold and let tcp_retries2 or an
   // orphan's limit kill a live connection. An echo of a retransmission, or of anything sent
   // after the first one, is still a sample.
-  if (tcb.rtxSince !== undefined && ((echo - tsClock(tcb.rtxSince)) | 0) < 0) return false;
+  if (tcb.rtxSince !== undefined && ((echo - tsClock(tcb.rtxSince)) | 0) < 0) return undefined;
   const ms = (tsClock(now) - echo) | 0;
-  if (ms < 0) return false;
-  tcb.rtt.sample(Math.max(ms, 1) * 1000 as never);
-  return true;
+  if (ms < 0) return undefined;
+  const sample = (Math.max(ms, 1) * 1000) as Duration;
+  tcb.rtt.sample(sample);
+  return sample;
 }
 
 /** RFC 9293 §3.10.7.4: SEGMENT ARRIVES in SYN-RECEIVED and the synchronized states. */
@@ -241,6 +246,8 @@ function otherStates(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void 
   tcb.lastRecvAt = now;
   tcb.keepaliveProbes = 0;
   if (tcb.keepaliveAt !== undefined) tcp.armKeepalive(tcb, now);
+  // RFC 3168 §6.1.3: a CE mark is echoed with ECE until the sender's CWR; ACK it at once.
+  if (tcb.ecnRcv.onSegment(tcp.rxEcn, f, seg.payload.length > 0)) tcb.ackNow = true;
 
   // RFC 7323 §4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent then SEG.TSval is
   // copied to TS.Recent".
@@ -293,12 +300,13 @@ function otherStates(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void 
 function ackArrives(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): boolean {
   const ack = seg.ack;
   tcb.probesOut = 0; // the peer is alive: zero-window probing starts counting again (Linux's tcp_ack)
-  if (acksNewData(tcb.sndUna, tcb.sndNxt, ack)) {
-    newAck(tcp, tcb, seg, now);
-  } else if (ack === tcb.sndUna && seg.payload.length === 0 && !(seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) &&
-    tcb.flight > 0 && (seg.window << tcb.sndWscale) === tcb.sndWnd) {
-    duplicateAck(tcp, tcb, now);
-  }
+  // RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT: no data, no SYN/FIN, SEG.ACK = SND.UNA with data
+  // outstanding, and the same advertised window (judged before the window update below).
+  const dupAck = ack === tcb.sndUna && seg.payload.length === 0 && !(seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) &&
+    tcb.flight > 0 && (seg.window << tcb.sndWscale) === tcb.sndWnd;
+  const acceptable = seqLe(tcb.sndUna, ack) && seqLe(ack, tcb.sndNxt);
+  let rttSample: Duration | undefined;
+  if (acksNewData(tcb.sndUna, tcb.sndNxt, ack)) rttSample = newAck(tcp, tcb, seg, now);
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If (SND.WL1 < SEG.SEQ
   // or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <-
   // SEG.SEQ, and set SND.WL2 <- SEG.ACK."
@@ -314,6 +322,7 @@ function ackArrives(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): boolea
       tcb.probes = 0;
     }
   }
+  if (acceptable) congestionAck(tcp, tcb, seg, dupAck, rttSample, now);
   switch (tcb.state) {
     case 'FIN-WAIT-1':
       // "In addition to the processing for the ESTABLISHED state, if the FIN segment is now
@@ -347,8 +356,11 @@ function ackArrives(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): boolea
   }
 }
 
-/** SND.UNA < SEG.ACK =< SND.NXT: free acknowledged bytes, measure RTT, restart the timer, grow cwnd. */
-function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
+/**
+ * SND.UNA < SEG.ACK =< SND.NXT: free acknowledged bytes, measure RTT, restart the timer. Returns
+ * the RTT sample taken, if any (congestion control runs afterwards, in congestionAck).
+ */
+function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): Duration | undefined {
   const ack = seg.ack;
   const ackedSeq = seqDiff(ack, tcb.sndUna);
   // Free acknowledged data (the SYN and FIN occupy sequence space but no buffer).
@@ -359,7 +371,6 @@ function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
     tcb.sndBase = seqAdd(tcb.sndBase, freed);
   }
   tcb.sndUna = ack;
-  if (seqLt(tcb.rtxNxt, ack)) tcb.rtxNxt = ack;
   // Everything retransmitted is acknowledged: echoes are unambiguous again (rttFromTsecr), after
   // this ACK's own sample.
   const rtxDone = tcb.rtxHigh !== undefined && seqGe(ack, tcb.rtxHigh);
@@ -372,10 +383,14 @@ function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
   // "may result in 'collapsing' RTO back down" (rtt.sample clears the backoff); an ACK of only
   // retransmitted data keeps it, as Linux resets icsk_backoff only on a valid sample.
   const ts = seg.options.timestamp;
+  let sample: Duration | undefined;
   if (tcb.tsOk && ts !== undefined && ts.tsecr !== 0) {
-    rttFromTsecr(tcb, ts.tsecr, now);
+    sample = rttFromTsecr(tcb, ts.tsecr, now);
   } else if (tcb.rttSeq !== undefined && seqGe(ack, tcb.rttSeq)) {
-    if (tcb.retransmits === 0) tcb.rtt.sample((now - tcb.rttSentAt) as never);
+    if (tcb.retransmits === 0) {
+      sample = (now - tcb.rttSentAt) as Duration;
+      tcb.rtt.sample(sample);
+    }
     tcb.rttSeq = undefined;
   }
   if (rtxDone) tcb.rtxSince = tcb.rtxHigh = undefined;
@@ -386,28 +401,56 @@ function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void {
   tcb.rtxAt = tcb.flight === 0 ? undefined : ((now + tcb.rtt.rto) as Instant);
   if (tcb.rtxAt !== undefined) tcp.arm(tcb);
 
-  // Congestion control (RFC 5681 §3.1 with RFC 3465 byte counting; NewReno RFC 6582 §3.2).
-  const mss = tcb.mss;
-  if (tcb.recover !== undefined) {
-    if (seqGe(ack, tcb.recover)) {
-      // Full acknowledgment: leave fast recovery, deflate the window.
-      tcb.cwnd = Math.min(tcb.ssthresh, Math.max(tcb.flight, mss) + mss);
-      tcb.recover = undefined;
-    } else {
-      // Partial acknowledgment: retransmit the next unacknowledged segment, deflate by the amount
-      // acknowledged, add back one MSS.
-      retransmitHead(tcp, tcb, now);
-      tcb.cwnd = Math.max(tcb.cwnd - ackedSeq + mss, mss);
-    }
-  } else if (tcb.cwnd < tcb.ssthresh) {
-    tcb.cwnd += Math.min(ackedSeq, 2 * mss); // RFC 3465 §2.2, L = 2*SMSS
-  } else {
-    tcb.cwnd += Math.max(1, Math.floor((mss * mss) / tcb.cwnd));
-  }
-  tcb.dupAcks = 0;
-  tcp.traceCwnd(tcb, now);
   sndBufExpand(tcb, tcp.config); // room for two congestion windows (autotune.ts)
   if (tcb.sndBuf.free > 0) tcp.notify(tcb, Ready.WRITABLE);
+  return sample;
+}
+
+/**
+ * Congestion control and loss recovery for an acceptable ACK (SND.UNA =< SEG.ACK =< SND.NXT,
+ * duplicates and SACK-only ACKs included): the controller (src/tcp/recovery/controller.ts) does
+ * SACK processing, RACK, NewReno or RFC 6675 recovery, PRR, undo, F-RTO, ECE and cwnd growth.
+ * What it marks lost is retransmitted by the output() that follows every segment.
+ */
+function congestionAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, dupAck: boolean, rttSample: Duration | undefined, now: Instant): void {
+  const cc = tcp.controller(tcb, now);
+  // The scoreboard starts after the SYN; an ACK of the SYN alone is nothing to it.
+  if (seqLt(seg.ack, cc.sb.highAck)) return;
+  const ts = tcb.tsOk ? seg.options.timestamp : undefined;
+  let echoedAt: Instant | undefined;
+  if (ts !== undefined && ts.tsecr !== 0) {
+    // When the echoed TSval was sent, on our clock (1 ms granularity, rounded down).
+    const ms = (tsClock(now) - ((ts.tsecr - tcb.tsOffset) >>> 0)) | 0;
+    if (ms >= 0) echoedAt = Math.max(0, Math.floor(now / 1000) * 1000 - ms * 1000) as Instant;
+  }
+  const wndEdge = seqAdd(tcb.sndUna, tcb.sndWnd);
+  const canSendNew = seqDiff(tcb.sndEnd, tcb.sndNxt) > 0 && seqGt(wndEdge, tcb.sndNxt);
+  const blocks = tcb.sackOk ? seg.options.sack ?? [] : [];
+  const ranges = tcp.sackRanges;
+  for (let i = 0; i < blocks.length; i++) {
+    const r = ranges[i] ?? (ranges[i] = { start: 0 as Seq, end: 0 as Seq });
+    r.start = blocks[i]!.left;
+    r.end = blocks[i]!.right;
+  }
+  if (tcp.sackView.length !== blocks.length) tcp.sackView = ranges.slice(0, blocks.length);
+  const out = cc.onAck(now, {
+    ack: seg.ack, sack: tcp.sackView, dupAck, ece: tcb.ecnOk && (seg.flags & TcpFlag.ECE) !== 0,
+    tsecr: ts?.tsecr, echoedAt, rttSample, cwndLimited: tcb.cwndLimited, canSendNew,
+  });
+  const c = tcp.counters;
+  if (out.enteredRecovery) {
+    c.TCPFastRetrans++;
+    if (tcb.sackOk) c.TCPSackRecovery++;
+    else c.TCPRenoRecovery++;
+  }
+  if (out.probeRepairedLoss) c.TCPLossProbeRecovery++;
+  if (out.undone) {
+    if (out.frto === 'spurious') c.TCPSpuriousRTOs++;
+    else c.TCPDSACKUndo++;
+  }
+  if (out.restartRto && tcb.flight > 0) tcb.rtxAt = (now + tcb.rtt.rto) as Instant;
+  tcp.arm(tcb); // RTO, and the controller's RACK / TLP deadlines
+  tcp.traceCwnd(tcb, now);
 }
 
 /**
@@ -435,29 +478,6 @@ function rateSample(tcb: Tcb, acked: number, now: Instant): void {
     tcb.rateStartBytes = tcb.bytesAcked;
   }
   if (tcb.flight === 0) tcb.rateStartBytes = -1;
-}
-
-/** RFC 5681 §3.2: duplicate ACKs, fast retransmit on the third, inflation during recovery. */
-function duplicateAck(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
-  tcb.dupAcks++;
-  const mss = tcb.mss;
-  if (tcb.recover !== undefined) {
-    tcb.cwnd += mss; // "For each additional duplicate ACK received ... increment cwnd by SMSS"
-    return;
-  }
-  if (tcb.dupAcks !== 3) return;
-  // RFC 5681 §3.2 (2)-(3): ssthresh = max(FlightSize / 2, 2*SMSS); retransmit; cwnd = ssthresh + 3*SMSS.
-  tcb.ssthresh = Math.max(tcb.flight >>> 1, 2 * mss);
-  tcb.recover = tcb.sndNxt;
-  retransmitHead(tcp, tcb, now);
-  tcb.cwnd = tcb.ssthresh + 3 * mss;
-  tcp.counters.TCPFastRetrans++;
-  tcp.traceCwnd(tcb, now);
-}
-
-/** Retransmits one segment at SND.UNA outside the window logic (fast retransmit). */
-function retransmitHead(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
-  sendHead(tcp, tcb, now);
 }
 
 /** An acceptable RST (RFC 9293 §3.10.7.4 second step, with Linux's error codes from tcp_reset). */

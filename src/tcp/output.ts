@@ -9,6 +9,9 @@ import type { IpAddr } from '../wire/ip-addr.js';
 import type { Tcb } from './tcb.js';
 import type { TcpLayer } from './tcp.js';
 import { fastOpenSynData } from './fastopen.js';
+import type { ProbeDecision } from './recovery/rack.js';
+import { synEcnFlags } from './congestion/ecn.js';
+import { assertNever } from '../util/result.js';
 
 /** IP protocol number of TCP. */
 export const IPPROTO_TCP = 6;
@@ -127,7 +130,7 @@ export function selectWindow(tcb: Tcb): number {
  * send buffer, with `flags` and sequence number `seq`. Returns false if it could not be sent
  * (no route).
  */
-export function emit(tcp: TcpLayer, tcb: Tcb, flags: number, seq: Seq, len: number, now: Instant): boolean {
+export function emit(tcp: TcpLayer, tcb: Tcb, flags: number, seq: Seq, len: number, now: Instant, ecn = 0): boolean {
   const route = tcp.routeFor(tcb);
   if (route === undefined) {
     tcp.countDrop('out:no-route');
@@ -141,6 +144,9 @@ export function emit(tcp: TcpLayer, tcb: Tcb, flags: number, seq: Seq, len: numb
   const cfg = tcp.config;
   if (syn) {
     const synAck = (flags & TcpFlag.ACK) !== 0;
+    // RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR (only with tcp_ecn = 1), an
+    // ECN-setup SYN-ACK carries ECE alone (when the SYN asked and tcp_ecn is 1 or 2).
+    flags |= synAck ? (tcb.ecnOk ? TcpFlag.ECE : 0) : synEcnFlags(cfg.ecn);
     o.mss = tcb.advMss;
     // RFC 7323 §2.2 / RFC 2018 §2: in a SYN-ACK, an option is sent only if the SYN carried it.
     if (synAck ? tcb.wsOk : cfg.windowScaling) o.wscale = tcb.wantRcvWscale;
@@ -168,6 +174,8 @@ export function emit(tcp: TcpLayer, tcb: Tcb, flags: number, seq: Seq, len: numb
   }
   r.srcPort = tcb.localPort;
   r.dstPort = tcb.remotePort;
+  // RFC 3168 §6.1.3: ECE on every ACK until the peer's CWR.
+  if (!syn && !rst && flags & TcpFlag.ACK) flags |= tcb.ecnRcv.ackFlags();
   r.seq = seq;
   r.ack = flags & TcpFlag.ACK ? tcb.rcvNxt : (0 as Seq);
   r.flags = flags;
@@ -195,7 +203,8 @@ export function emit(tcp: TcpLayer, tcb: Tcb, flags: number, seq: Seq, len: numb
   if (len > 0) tcb.sndBuf.copyOut(seqDiff(seq, tcb.sndBase) + (syn ? 1 : 0), len, l4, hlen);
   r.payload = l4.subarray(hlen, hlen + len);
   emitTcp(r, l4, cfg.checksums && route.checksumOffload !== true ? { src: tcb.local, dst: tcb.remote } : undefined);
-  tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now);
+  if (ecn === 0) tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now);
+  else tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now, { ecn }); // RFC 3168 §6.1.2: ECT(0) on data
   tcp.counters.OutSegs++;
   tcb.segsOut++; // tcp_info statistics (src/trace/stats.ts)
   if (rst) tcp.counters.OutRsts++;
@@ -296,14 +305,14 @@ export function output(tcp: TcpLayer, tcb: Tcb, now: Instant, force = false): vo
         // the SYN's own (emit copies it from the start of the send buffer).
         const data = fastOpenSynData(tcp, tcb);
         emit(tcp, tcb, TcpFlag.SYN, tcb.iss, data, now);
-        tcb.sndNxt = tcb.rtxNxt = seqAdd(tcb.iss, 1 + data);
+        tcb.sndNxt = seqAdd(tcb.iss, 1 + data);
         armRetransmit(tcp, tcb, now);
       }
       return;
     case 'SYN-RECEIVED':
       if (tcb.sndNxt === tcb.iss) {
         emit(tcp, tcb, TcpFlag.SYN | TcpFlag.ACK, tcb.iss, 0, now);
-        tcb.sndNxt = tcb.rtxNxt = seqAdd(tcb.iss, 1);
+        tcb.sndNxt = seqAdd(tcb.iss, 1);
         armRetransmit(tcp, tcb, now);
       } else {
         // RFC 7413 §4.2.2 (and Linux): a Fast Open child may send data before the handshake
@@ -328,72 +337,76 @@ export function output(tcp: TcpLayer, tcb: Tcb, now: Instant, force = false): vo
  * The data / FIN part of `output`. `force` is the override timeout of RFC 9293 §3.8.6.2.1 (the
  * persist timer with a window open, as Linux's tcp_write_wakeup): send what fits even if it is
  * a runt that sender SWS avoidance or TCP_CORK would hold.
+ *
+ * What goes out is the congestion controller's choice (src/tcp/recovery/controller.ts): RFC 6675
+ * §5 (C) NextSeg() with `cwnd - pipe` as the quota (SACK), or the head presumed lost and new data
+ * within cwnd + limited transmit - FlightSize (NewReno, RFC 5681 §3.2 / RFC 6582). Retransmissions
+ * are what the scoreboard marks lost, not go-back-N.
  */
 function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, force: boolean): void {
+  const cc = tcp.controller(tcb, now);
+  cc.beforeTransmit(now); // RFC 5681 §4.1 restart after idle
   const end = tcb.sndEnd;
   let held = false;
+  let cwndLimited = false;
   for (;;) {
-    const at = tcb.rtxNxt;
-    const avail = Math.max(0, seqDiff(end, at));
-    const wndEdge = seqAdd(tcb.sndUna, tcb.sndWnd);
-    const cwndEdge = seqAdd(tcb.sndUna, tcb.cwnd);
-    const edge = seqLt(cwndEdge, wndEdge) ? cwndEdge : wndEdge;
-    const usable = seqDiff(edge, at);
     const room = segmentRoom(tcb);
-    const len = Math.min(avail, room, Math.max(0, usable));
+    const wndEdge = seqAdd(tcb.sndUna, tcb.sndWnd);
+    const avail = Math.max(0, seqDiff(end, tcb.sndNxt));
+    const usable = Math.max(0, seqDiff(wndEdge, tcb.sndNxt));
+    const unsent = Math.min(avail, usable);
+    const quota = cc.sendQuota();
+    let next = cc.nextSegment(unsent);
     // Our FIN follows the last byte (RFC 9293 §3.10.4); like Linux, it needs room in the window.
-    const fin = tcb.finQueued && seqDiff(end, at) >= 0 && len === avail && usable > len;
-    if (len === 0 && !fin) break;
-    const retransmission = seqLt(at, tcb.sndNxt);
-    if (len > 0 && len < room && !retransmission && !fin && !force) {
-      if (len < avail) {
-        // Sender-side SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited runt waits until at
-        // least half the largest window the peer offered is usable, or until the override timeout
-        // (the persist timer, below) says to send what fits.
-        if (len < tcb.maxSndWnd >>> 1) {
-          held = true;
-          break;
-        }
-      } else {
-        // All queued data fits in one short segment: Nagle (RFC 9293 §3.7.4, SHLD-7; MUST-17
-        // lets the application turn it off) holds it while data is unacknowledged; TCP_CORK holds
-        // it always, unless the send buffer is full: then the application cannot add the bytes
-        // that would fill the segment, and waiting would deadlock (Linux pushes with
-        // TCP_NAGLE_PUSH before it waits for buffer space, in tcp_sendmsg_locked).
-        if (tcb.opts.cork && tcb.sndBuf.free > 0) {
-          held = true;
-          break;
-        }
-        // Deviation from RFC 9293 §3.7.4's "unacknowledged data" test, as Linux does
-        // (tcp_nagle_check with tcp_minshall_check): the runt is held only while an earlier
-        // *short* segment is unacknowledged, so a write of 1.5 segments sends both at once.
-        if (!tcb.opts.noDelay && tcb.flight > 0 && tcb.sndSml !== undefined && seqGt(tcb.sndSml, tcb.sndUna) && seqLe(tcb.sndSml, tcb.sndNxt)) break;
+    const finDue = tcb.finQueued && !tcb.finSent && avail === 0 && usable > 0;
+    if (next === undefined && finDue) next = { rule: 2, start: tcb.sndNxt, len: 0 };
+    if (next === undefined) break;
+    let len = Math.min(next.len, room);
+    if (next.rule === 2) {
+      const fin = tcb.finQueued && len === avail && usable > len;
+      if (len + (fin ? 1 : 0) > quota) {
+        cwndLimited = true;
+        break;
       }
-    }
-    let flags = TcpFlag.ACK;
-    if (len > 0 && len === avail) flags |= TcpFlag.PSH;
-    if (fin) flags |= TcpFlag.FIN;
-    if (!emit(tcp, tcb, flags, at, len, now)) break;
-    if (retransmission) {
-      tcp.counters.RetransSegs++;
-      tcp.traceRetransmit(tcb, at, len, now);
-    }
-    const next = seqAdd(at, len + (fin ? 1 : 0));
-    tcb.rtxNxt = next;
-    if (seqGt(next, tcb.sndNxt)) {
-      // New data: time it if nothing is being timed (Karn: never time a retransmission).
-      if (tcb.rttSeq === undefined && !tcb.tsOk) {
-        tcb.rttSeq = next;
-        tcb.rttSentAt = now;
+      if (len > 0 && len < room && !fin && !force) {
+        if (len < avail) {
+          // Sender-side SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited runt waits until at
+          // least half the largest window the peer offered is usable, or until the override
+          // timeout (the persist timer, below) says to send what fits.
+          if (len < tcb.maxSndWnd >>> 1) {
+            held = true;
+            break;
+          }
+        } else {
+          // All queued data fits in one short segment: Nagle (RFC 9293 §3.7.4, SHLD-7; MUST-17
+          // lets the application turn it off) holds it while data is unacknowledged; TCP_CORK
+          // holds it always, unless the send buffer is full: then the application cannot add the
+          // bytes that would fill the segment, and waiting would deadlock (Linux pushes with
+          // TCP_NAGLE_PUSH before it waits for buffer space, in tcp_sendmsg_locked).
+          if (tcb.opts.cork && tcb.sndBuf.free > 0) {
+            held = true;
+            break;
+          }
+          // Deviation from RFC 9293 §3.7.4's "unacknowledged data" test, as Linux does
+          // (tcp_nagle_check with tcp_minshall_check): the runt is held only while an earlier
+          // *short* segment is unacknowledged, so a write of 1.5 segments sends both at once.
+          if (!tcb.opts.noDelay && tcb.flight > 0 && tcb.sndSml !== undefined && seqGt(tcb.sndSml, tcb.sndUna) && seqLe(tcb.sndSml, tcb.sndNxt)) break;
+        }
       }
-      tcb.sndNxt = next;
-      tcb.lastSendAt = now;
-      if (len < room) tcb.sndSml = next; // Linux tcp_minshall_update: the end of a short segment
+      len += fin ? 1 : 0;
+    } else if (seqLe(wndEdge, next.start)) {
+      break;
+    } else if ((len = Math.min(len, seqDiff(wndEdge, next.start))) > quota && (tcb.sackOk || cc.state !== 'recovery')) {
+      // RFC 5681 §3.2 step 2 and RFC 6582 §3.2 step 3: without SACK the fast retransmit and the
+      // retransmission after a partial ACK go whatever cwnd says (one segment, the head). With
+      // SACK, PRR's quota always allows the fast retransmit (RFC 6937 §3). Like Linux's
+      // tcp_retransmit_skb, a retransmission is trimmed to the peer's current window (RFC 9293
+      // §3.8.6: the window may shrink); wholly outside it, it waits (the RTO sends the head anyway).
+      break;
     }
-    if (fin) tcb.finSent = true;
-    armRetransmit(tcp, tcb, now);
-    if (fin) break;
+    if (len === 0 || sendRange(tcp, tcb, next.start, len, now, next.rule, false) === 0) break;
   }
+  tcb.cwndLimited = cwndLimited;
   // Zero window with data waiting and nothing in flight: the persist timer probes
   // (RFC 9293 §3.8.6.1, MUST-36). It also serves as the override timeout of sender-side SWS
   // avoidance (RFC 9293 §3.8.6.2.1: "send ... when the override timeout occurs"), as Linux's probe
@@ -414,48 +427,110 @@ function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, force: boolean): void {
     tcb.persistAt = undefined;
     tcb.probes = 0;
   }
+  tcp.arm(tcb); // the controller's TLP deadline may have moved
+}
+
+/**
+ * Sends the sequence range [start, start+seqLen) of data (and our FIN when the range covers it):
+ * new data at SND.NXT, or a retransmission below it. Reports it to the congestion controller
+ * (`probe`: a tail loss probe, RFC 8985 §7.3), counts retransmissions, times new data (RFC 6298,
+ * Karn's rule) and starts the retransmission timer. Returns the sequence space sent (0 if none).
+ */
+function sendRange(tcp: TcpLayer, tcb: Tcb, start: Seq, seqLen: number, now: Instant, rule: 1 | 2 | 3 | 4 | undefined, probe: boolean): number {
+  const end = tcb.sndEnd;
+  const dataLen = Math.max(0, Math.min(seqLen, seqDiff(end, start), segmentRoom(tcb)));
+  const fin = tcb.finQueued && seqAdd(start, dataLen) === end && seqLen > dataLen;
+  if (dataLen === 0 && !fin) return 0;
+  const total = dataLen + (fin ? 1 : 0);
+  const retransmission = seqLt(start, tcb.sndNxt);
+  const cc = tcp.controller(tcb, now);
+  let flags = TcpFlag.ACK;
+  if (dataLen > 0 && seqAdd(start, dataLen) === end) flags |= TcpFlag.PSH;
+  if (fin) flags |= TcpFlag.FIN;
+  // RFC 3168 §6.1.2, §6.1.5: ECT(0) and CWR on new data only.
+  const ecn = cc.ecnFor(retransmission ? 'retransmission' : 'new-data');
+  if (!emit(tcp, tcb, flags | ecn.flags, start, dataLen, now, ecn.codepoint)) return 0;
+  if (retransmission) {
+    tcp.counters.RetransSegs++;
+    tcp.traceRetransmit(tcb, start, dataLen, now);
+    tcb.rttSeq = undefined; // Karn: the timed segment may have been retransmitted
+  }
+  const next = seqAdd(start, total);
+  if (seqGt(next, tcb.sndNxt)) {
+    // New data: time it if nothing is being timed (Karn: never time a retransmission).
+    if (tcb.rttSeq === undefined && !tcb.tsOk && !retransmission) {
+      tcb.rttSeq = next;
+      tcb.rttSentAt = now;
+    }
+    tcb.sndNxt = next;
+    tcb.lastSendAt = now;
+    if (dataLen < segmentRoom(tcb)) tcb.sndSml = next; // Linux tcp_minshall_update: the end of a short segment
+  }
+  if (fin) tcb.finSent = true;
+  const o: { rule?: 1 | 2 | 3 | 4; probe?: boolean; tsval?: number } = { probe };
+  if (rule !== undefined) o.rule = rule;
+  if (tcb.tsOk) o.tsval = tsVal(tcb, now);
+  cc.onTransmit(now, start, total, o);
+  armRetransmit(tcp, tcb, now);
+  return total;
+}
+
+/**
+ * The TLP timer fired (RFC 8985 §7.3): send the probe the controller chose, whatever cwnd says,
+ * and restart the retransmission timer ("the sender MUST ... rearm the RTO timer").
+ */
+export function sendProbe(tcp: TcpLayer, tcb: Tcb, probe: ProbeDecision, now: Instant): void {
+  let sent = 0;
+  switch (probe.kind) {
+    case 'none':
+      return;
+    case 'new-data': {
+      const avail = Math.max(0, seqDiff(tcb.sndEnd, tcb.sndNxt));
+      const len = Math.min(probe.len, avail);
+      const fin = tcb.finQueued && len === avail;
+      sent = sendRange(tcp, tcb, tcb.sndNxt, len + (fin ? 1 : 0), now, 2, true);
+      break;
+    }
+    case 'retransmit':
+      sent = sendRange(tcp, tcb, probe.start, probe.len, now, undefined, true);
+      break;
+    default:
+      assertNever(probe, 'probe decision');
+  }
+  if (sent > 0) {
+    tcp.counters.TCPLossProbes++;
+    tcb.rtxAt = (now + tcb.rtt.rto) as Instant;
+    tcp.arm(tcb);
+  }
 }
 
 /**
  * Retransmits the segment at SND.UNA (up to one segment of data, with our FIN if it follows)
- * whatever the windows say: fast retransmit (RFC 5681 §3.2), and the retransmission timeout when
- * the peer's window is zero. Returns the sequence space it covered (0 if nothing to send).
+ * whatever the windows say: the retransmission timeout when the peer's window is zero or the
+ * controller offers nothing. Returns the sequence space it covered (0 if nothing to send).
  */
 export function sendHead(tcp: TcpLayer, tcb: Tcb, now: Instant): number {
-  const dataLeft = seqDiff(tcb.sndEnd, tcb.sndUna);
   // A retransmission: only what was sent before (below SND.NXT), as Linux resends the head of its
   // retransmission queue; going beyond SND.NXT here would let the peer acknowledge sequence
   // numbers we do not count as sent.
   const sent = seqDiff(tcb.sndNxt, tcb.sndUna);
-  const len = Math.max(0, Math.min(segmentRoom(tcb), dataLeft, sent));
-  const fin = tcb.finSent && len === dataLeft;
-  if (len === 0 && !fin) return 0;
-  let flags = TcpFlag.ACK;
-  if (fin) flags |= TcpFlag.FIN;
-  else if (len === dataLeft) flags |= TcpFlag.PSH;
-  if (emit(tcp, tcb, flags, tcb.sndUna, len, now)) {
-    tcp.counters.RetransSegs++;
-    tcp.traceRetransmit(tcb, tcb.sndUna, len, now);
-  }
-  tcb.rttSeq = undefined; // Karn: the timed segment may have been retransmitted
-  return len + (fin ? 1 : 0);
+  if (sent <= 0) return 0;
+  return sendRange(tcp, tcb, tcb.sndUna, Math.min(sent, segmentRoom(tcb) + 1), now, undefined, false);
 }
 
 /**
- * The retransmission timer expired (RFC 6298 §5.4: "Retransmit the earliest segment that has
- * not been acknowledged"): go back to SND.UNA and send again what the windows allow (go-back-N;
- * the congestion window was just reset to one segment). If the peer's window is zero, the
- * segment at SND.UNA goes anyway as a window probe, as Linux's __tcp_retransmit_skb does ("when
- * window is shrunk to zero ... our retransmit of one segment serves as a zero window probe"):
- * otherwise a lost window update after the peer shrank its window to zero would stall us.
+ * The retransmission timer expired and the controller has marked what is lost (RFC 6298 §5.4:
+ * "Retransmit the earliest segment that has not been acknowledged"; RFC 6675 §5.1 and RFC 8985
+ * §6.3 after a timeout): send what NextSeg() offers within the loss window. If the peer's window
+ * is zero and nothing went, the segment at SND.UNA goes anyway as a window probe, as Linux's
+ * __tcp_retransmit_skb does ("when window is shrunk to zero ... our retransmit of one segment
+ * serves as a zero window probe"): otherwise a lost window update would stall us.
  */
 export function retransmitOnTimeout(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
-  tcb.rtxNxt = tcb.sndUna;
   tcb.rttSeq = undefined; // Karn's algorithm
+  const before = tcb.segsOut;
   sendData(tcp, tcb, now, false);
-  if (tcb.rtxNxt === tcb.sndUna && tcb.flight > 0) {
-    tcb.rtxNxt = seqAdd(tcb.sndUna, sendHead(tcp, tcb, now));
-  }
+  if (tcb.segsOut === before && tcb.flight > 0) sendHead(tcp, tcb, now);
   if (tcb.ackNow) sendAck(tcp, tcb, now);
 }
 

@@ -13,6 +13,10 @@ import type { Reassembly } from './reassembly.js';
 import type { RttEstimator } from './rtt.js';
 import type { Listener } from './listener.js';
 import type { FastOpenState } from './fastopen.js';
+import type { CongestionController } from './recovery/controller.js';
+import type { CaState } from './congestion/ca-state.js';
+import { INFINITE_SSTHRESH, type CongestionAlgorithm } from './congestion/cc.js';
+import { EcnReceiver } from './congestion/ecn.js';
 
 /** Readiness bits reported to the socket layer (the epoll vocabulary). */
 export const Ready = {
@@ -52,6 +56,8 @@ export interface SocketOptions {
   sndBuf: number;
   /** SO_RCVBUF likewise; 0 = the stack default, auto-tuned (tcp_moderate_rcvbuf). A set value is locked (SOCK_RCVBUF_LOCK). */
   rcvBuf: number;
+  /** TCP_CONGESTION: this socket's algorithm; undefined = the stack's (TcpConfig.congestion). Read when data transfer starts. */
+  congestion?: CongestionAlgorithm;
 }
 
 /** The TCB: everything one connection knows. */
@@ -71,8 +77,6 @@ export class Tcb {
   sndUna = 0 as Seq;
   /** SND.NXT: the next new sequence number to send; the highest ever sent (Linux's snd_nxt). */
   sndNxt = 0 as Seq;
-  /** Next sequence number to (re)transmit from; below sndNxt only while retransmitting after an RTO. */
-  rtxNxt = 0 as Seq;
   /** SND.WND in bytes (scaled). */
   sndWnd = 0;
   sndWl1 = 0 as Seq;
@@ -212,12 +216,18 @@ export class Tcb {
   rttSeq: Seq | undefined;
   rttSentAt = 0 as Instant;
 
-  // Congestion control (RFC 5681), in bytes.
-  cwnd = 0;
-  ssthresh = 0x7fffffff;
-  dupAcks = 0;
-  /** RFC 6582 recover point while in fast recovery; undefined when not recovering. */
-  recover: Seq | undefined;
+  // Congestion control and loss recovery (src/tcp/recovery/controller.ts), created when data
+  // transfer starts (TcpLayer.controller); cwnd and ssthresh live there, in bytes.
+  /** The connection's congestion controller; undefined until data transfer starts. */
+  cc: CongestionController | undefined;
+  /** The initial window in bytes (RFC 6928) before the controller exists, following the MSS. */
+  initialCwnd = 0;
+  /** The last output was limited by cwnd with new data waiting (Linux tcp_is_cwnd_limited). */
+  cwndLimited = false;
+  /** ECN (RFC 3168) was negotiated on this connection. */
+  ecnOk = false;
+  /** The receiver's ECN echo state (RFC 3168 §6.1.3). */
+  ecnRcv = new EcnReceiver(false);
 
   // Statistics for tools (tcp_info / `ss -ti`, src/trace/stats.ts); nothing in TCP reads them.
   /** Sequence space the peer acknowledged, SYN and FIN included (Linux tcpi_bytes_acked, RFC 4898 HCThruOctetsAcked). */
@@ -298,6 +308,18 @@ export class Tcb {
   get finAcked(): boolean {
     return this.finSent && seqDiff(this.sndUna, this.sndEnd) > 0;
   }
+  /** The congestion window in bytes (the controller's, or the initial window before it exists). */
+  get cwnd(): number {
+    return this.cc?.cc.cwnd ?? this.initialCwnd;
+  }
+  /** The slow-start threshold in bytes (INFINITE_SSTHRESH before any reduction). */
+  get ssthresh(): number {
+    return this.cc?.cc.ssthresh ?? INFINITE_SSTHRESH;
+  }
+  /** The congestion state (open / disorder / cwr / recovery / loss). */
+  get caState(): CaState {
+    return this.cc?.caState ?? 'open';
+  }
   /** Bytes (and SYN/FIN) sent but not yet acknowledged. */
   get flight(): number {
     return seqDiff(this.sndNxt, this.sndUna);
@@ -308,7 +330,8 @@ export class Tcb {
   }
   /** Earliest pending deadline, or undefined. */
   get nextDeadline(): Instant | undefined {
-    return earliest(earliest(earliest(this.rtxAt, this.persistAt), earliest(this.delackAt, this.keepaliveAt)), this.waitAt);
+    // The controller's RACK reordering timer and TLP deadline are indexed by the same wheel.
+    return earliest(earliest(earliest(this.rtxAt, this.persistAt), earliest(this.delackAt, this.keepaliveAt)), earliest(this.waitAt, this.cc?.deadline()));
   }
   /** "10.0.0.1:1234" for the local end. */
   get localName(): string {

@@ -9,7 +9,7 @@ import { TcpFlag, type TcpRepr, type TcpTimestamp, type SackBlock, parseTcp } fr
 import type { Rng } from '../util/rng.js';
 import { assertNever } from '../util/result.js';
 import type { Tracer } from '../trace/events.js';
-import { type Seq, seqAdd, seqGt, seqLe, seqLt } from './seq.js';
+import { type Seq, seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
 import type { TcpState } from './state.js';
 import { type TcpConfig, defaultTcpConfig } from './config.js';
 import type { SocketErrorCode } from './errors.js';
@@ -27,7 +27,8 @@ import { segmentArrives, negotiateOptions } from './input.js';
 import { TimeWaitTable, type TimeWaitInfo, timeWaitSegment, timeWaitAcceptsSyn, timeWaitReusable, timeWaitNextIss } from './timewait.js';
 import { sendCookieSynAck, cookieAck, synAckWindow } from './syncookies.js';
 import { FastOpenCache, fastOpenServerVerdict, prepareFastOpenClient, newFastOpenState } from './fastopen.js';
-import { output, emit, sendAck, sendResetFor, sendActiveReset, armRetransmit, tsVal, retransmitOnTimeout, windowToOffer } from './output.js';
+import { output, emit, sendAck, sendResetFor, sendActiveReset, armRetransmit, tsVal, retransmitOnTimeout, windowToOffer, sendProbe } from './output.js';
+import { CongestionController } from './recovery/controller.js';
 
 /** A route as TCP needs it: a source address and a path MTU. The IP layer's routes satisfy it. */
 export interface TcpRoute {
@@ -45,7 +46,7 @@ export interface IpForTcp {
   l4Offset(route: TcpRoute): number;
   allocFrame(route: TcpRoute, l4Length: number): Uint8Array;
   /** Sends the frame; returns an error code when it could not be sent (ignored: TCP retransmits). */
-  transmit(route: TcpRoute, frame: Uint8Array, protocol: number, l4Length: number, now: Instant): unknown;
+  transmit(route: TcpRoute, frame: Uint8Array, protocol: number, l4Length: number, now: Instant, options?: { ecn?: number }): unknown;
   /** Whether `addr` is one of this stack's addresses. */
   isLocalAddress(addr: IpAddr): boolean;
 }
@@ -58,6 +59,8 @@ export interface TcpPacketInfo {
   readonly checksumOffload?: boolean;
   /** Sent to a multicast or broadcast address: never answered with a reset (RFC 1122 §4.2.3.10). */
   readonly multicast?: boolean;
+  /** The IP header's ECN field (RFC 3168 §5): CE marks are echoed with ECE. */
+  readonly ecn?: number;
 }
 
 /** An ICMP error about a segment we sent, as the IP layer reports it. */
@@ -93,6 +96,16 @@ export class TcpCounters {
   TCPAbortOnLinger = 0;
   TCPAbortOnTimeout = 0;
   TCPFastRetrans = 0;
+  /** Fast recoveries with SACK (RFC 6675) and without (NewReno, RFC 6582). */
+  TCPSackRecovery = 0;
+  TCPRenoRecovery = 0;
+  /** Tail loss probes sent (RFC 8985 §7), and those that turned out to repair a loss. */
+  TCPLossProbes = 0;
+  TCPLossProbeRecovery = 0;
+  /** Reductions undone because every retransmission proved spurious (RFC 3522 / D-SACK / F-RTO). */
+  TCPDSACKUndo = 0;
+  /** Timeouts that F-RTO (RFC 5682) found spurious. */
+  TCPSpuriousRTOs = 0;
   TCPTimeouts = 0;
   TCPSynRetrans = 0;
   TCPKeepAliveProbes = 0;
@@ -189,6 +202,12 @@ export class TcpLayer {
   readonly scratchTs: TcpTimestamp = { tsval: 0, tsecr: 0 };
   readonly scratchSack: SackBlock[] = [];
   readonly scratchSeg = { seq: 0 as Seq, ack: 0 as Seq, flags: 0, dataLen: 0, tsval: undefined as number | undefined };
+  /** The SACK blocks of the ACK being processed, as the controller takes them (objects reused). */
+  readonly sackRanges: { start: Seq; end: Seq }[] = [];
+  /** The same blocks as a view of `sackRanges` of the right length (rebuilt only when the count changes). */
+  sackView: readonly { start: Seq; end: Seq }[] = [];
+  /** The IP ECN field of the segment being processed (RFC 3168 §5), for the receiver's echo. */
+  rxEcn = 0;
   private readonly scratchClassify = {
     state: 'CLOSED' as TcpState, rcvNxt: 0 as Seq, rcvWnd: 0, sndUna: 0 as Seq, sndNxt: 0 as Seq,
     maxSndWnd: 0, tsOk: false, tsRecent: 0, tsRecentAt: 0 as Instant,
@@ -241,6 +260,7 @@ export class TcpLayer {
   input(pkt: TcpPacketInfo, bytes: Uint8Array, now: Instant): void {
     this.lastNow = now;
     this.counters.InSegs++;
+    this.rxEcn = pkt.ecn ?? 0;
     const verify = this.config.checksums && pkt.checksumOffload !== true;
     const parsed = parseTcp(bytes, verify ? { src: pkt.src, dst: pkt.dst } : undefined, this.scratchIn);
     if (!parsed.ok) {
@@ -437,7 +457,7 @@ export class TcpLayer {
     wscale: number | undefined, sack: boolean, now: Instant): Tcb {
     const tcb = this.newTcb(local, seg.dstPort, remote, seg.srcPort, { ...l.childOpts }, now);
     this.setIss(tcb, seqAdd(seg.ack, -1));
-    tcb.sndUna = tcb.sndNxt = tcb.rtxNxt = seg.ack; // our SYN, acknowledged by this ACK
+    tcb.sndUna = tcb.sndNxt = seg.ack; // our SYN, acknowledged by this ACK
     tcb.rttSeq = undefined; // no RTT sample: the SYN-ACK's send time was not kept
     tcb.irs = seqAdd(seg.seq, -1);
     tcb.rcvNxt = seg.seq;
@@ -454,7 +474,6 @@ export class TcpLayer {
     }
     // The window our cookie SYN-ACK offered (sendCookieSynAck), so the right edge never moves left.
     tcb.rcvAdv = seqAdd(tcb.rcvNxt, synAckWindow(this.config.rcvBuf, tcb.advMss, tsOk));
-    tcb.cwnd = 0; // recomputed from the MSS below (RFC 6928)
     this.updateMss(tcb);
     tcb.sndWnd = seg.window << tcb.sndWscale;
     tcb.maxSndWnd = tcb.sndWnd;
@@ -474,7 +493,7 @@ export class TcpLayer {
 
   /** Gives a fresh connection a chosen ISS (SYN cookies, TIME-WAIT reopening and reuse). */
   private setIss(tcb: Tcb, iss: Seq): void {
-    tcb.iss = tcb.sndUna = tcb.sndNxt = tcb.rtxNxt = iss;
+    tcb.iss = tcb.sndUna = tcb.sndNxt = iss;
     tcb.sndBase = seqAdd(iss, 1);
     tcb.rttSeq = seqAdd(iss, 1);
   }
@@ -512,9 +531,10 @@ export class TcpLayer {
       case 'packet-too-big': {
         const before = tcb.mss;
         this.updateMss(tcb);
-        if (tcb.mss < before && tcb.flight > 0) {
-          // Like Linux's tcp_simple_retransmit: resend what is in flight at the new size now.
-          tcb.rtxNxt = tcb.sndUna;
+        if (tcb.mss < before && tcb.flight > 0 && tcb.cc !== undefined) {
+          // Like Linux's tcp_simple_retransmit: what is in flight is lost (too big for the path);
+          // resend it at the new size now, without a congestion reduction.
+          tcb.cc.markAllLost();
           output(this, tcb, now);
         }
         return;
@@ -623,6 +643,40 @@ export class TcpLayer {
       tcb.ackNow = true;
       output(this, tcb, now);
     }
+    this.controllerTimer(tcb, now);
+  }
+
+  /** RACK's reordering timer (RFC 8985 §6.2) and the TLP timer (§7.3): deadlines of the controller. */
+  private controllerTimer(tcb: Tcb, now: Instant): void {
+    const cc = tcb.cc;
+    const d = cc?.deadline();
+    if (cc === undefined || d === undefined || d > now) return;
+    switch (tcb.state) {
+      case 'ESTABLISHED':
+      case 'CLOSE-WAIT':
+      case 'FIN-WAIT-1':
+      case 'CLOSING':
+      case 'LAST-ACK':
+        break;
+      default:
+        cc.reoAt = cc.ptoAt = undefined;
+        return;
+    }
+    const unsent = Math.max(0, Math.min(seqDiff(tcb.sndEnd, tcb.sndNxt), seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt)));
+    const act = cc.onTimer(now, unsent);
+    switch (act.kind) {
+      case 'none':
+        break;
+      case 'reo-timeout':
+        output(this, tcb, now);
+        break;
+      case 'probe':
+        sendProbe(this, tcb, act.probe, now);
+        break;
+      default:
+        assertNever(act, 'controller timer action');
+    }
+    this.traceCwnd(tcb, now);
   }
 
   /** RFC 6298 §5.4-5.7 and the retry limits (tcp_syn_retries, tcp_synack_retries, tcp_retries2, TCP_USER_TIMEOUT). */
@@ -706,16 +760,14 @@ export class TcpLayer {
           this.fail(tcb, 'ETIMEDOUT', 'retransmission limit reached', now);
           return;
         }
-        // RFC 5681 §3.1: "ssthresh = max (FlightSize / 2, 2*SMSS)" and cwnd = 1 segment (the loss
-        // window); go back to SND.UNA (RFC 6298 §5.4 retransmits the earliest segment).
-        tcb.ssthresh = Math.max(tcb.flight >>> 1, 2 * tcb.mss);
-        tcb.cwnd = tcb.mss;
-        tcb.recover = undefined;
-        tcb.dupAcks = 0;
+        // RFC 5681 §3.1: ssthresh from the algorithm and cwnd = 1 segment (the loss window); the
+        // controller marks what is lost (RFC 6675 §5.1, RFC 8985 §6.3) and output retransmits it
+        // from SND.UNA (RFC 6298 §5.4 retransmits the earliest segment).
+        this.controller(tcb, now).onRetransmitTimeout(now);
         tcb.retransmits++;
         tcb.rtt.backoff(); // RFC 6298 §5.5
         this.traceCwnd(tcb, now);
-        retransmitOnTimeout(this, tcb, now); // go-back-N from SND.UNA (output.ts)
+        retransmitOnTimeout(this, tcb, now); // output.ts
         armRetransmit(this, tcb, now);
         // Linux (tcp_clamp_rto_to_user_timeout): the backed-off timer fires no later than the
         // user timeout, so ETIMEDOUT comes when TCP_USER_TIMEOUT says, not at the next RTO.
@@ -1043,9 +1095,8 @@ export class TcpLayer {
     // A passive child takes the SYN's options while still CLOSED (before SYN-RECEIVED): its initial
     // window must follow the MSS negotiated then, not the 536 assumed at creation (found by the
     // packetdrill scripts: 3 segments instead of Linux's 10 after a passive open).
-    if (tcb.state === 'SYN-SENT' || tcb.state === 'SYN-RECEIVED' || tcb.state === 'CLOSED' || tcb.cwnd === 0) {
-      tcb.cwnd = this.config.initialCwnd * tcb.mss; // RFC 6928
-    }
+    tcb.initialCwnd = this.config.initialCwnd * tcb.mss; // RFC 6928, until the controller exists
+    tcb.cc?.setMss(tcb.mss);
   }
 
   /** The route for a connection, cached until the routing generation changes. */
@@ -1108,12 +1159,30 @@ export class TcpLayer {
     this.tracer?.({ kind: 'tcp-retransmit', at: now, stack: this.name, conn: this.ref(tcb), seq, len, why: 'retransmit' });
   }
 
+  /**
+   * The connection's congestion controller (src/tcp/recovery/controller.ts), created when data
+   * transfer starts: the algorithm is the socket's TCP_CONGESTION or the stack's
+   * tcp_congestion_control; RFC 6675 recovery with PRR and RACK-TLP (RFC 8985, on by default as in
+   * Linux) when SACK was negotiated, NewReno (RFC 6582) otherwise; F-RTO and undo; ECN when
+   * negotiated. Its scoreboard starts at SND.NXT (the SYN is not in it).
+   */
+  controller(tcb: Tcb, now: Instant): CongestionController {
+    if (tcb.cc !== undefined) return tcb.cc;
+    const cfg = this.config;
+    const cc = new CongestionController({
+      algorithm: tcb.opts.congestion ?? cfg.congestion, mss: tcb.mss, initialCwnd: cfg.initialCwnd, sndUna: tcb.sndNxt,
+      sack: tcb.sackOk, rack: cfg.rack, frto: true, ecn: tcb.ecnOk, slowStartAfterIdle: true, rtt: tcb.rtt, now,
+    });
+    tcb.cc = cc;
+    return cc;
+  }
+
   /** Emits a congestion-state trace event. */
   traceCwnd(tcb: Tcb, now: Instant): void {
     if (this.tracer === undefined) return;
     this.tracer({
       kind: 'tcp-cwnd', at: now, stack: this.name, conn: this.ref(tcb), cwnd: tcb.cwnd, ssthresh: tcb.ssthresh,
-      flight: tcb.flight, srttUs: tcb.rtt.srtt, state: tcb.recover !== undefined ? 'recovery' : tcb.retransmits > 0 ? 'loss' : 'open',
+      flight: tcb.flight, srttUs: tcb.rtt.srtt, state: tcb.caState,
     });
   }
 
@@ -1219,7 +1288,7 @@ export class TcpLayer {
       opts,
     });
     const iss = this.isn.isn(local, localPort, remote, remotePort, now);
-    tcb.iss = tcb.sndUna = tcb.sndNxt = tcb.rtxNxt = iss;
+    tcb.iss = tcb.sndUna = tcb.sndNxt = iss;
     tcb.sndBase = seqAdd(iss, 1);
     tcb.tsOffset = this.isn.tsOffset(local, remote);
     // RFC 7323 §2.3: the shift is chosen so the largest receive buffer fits the 16-bit field.

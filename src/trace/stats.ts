@@ -71,7 +71,7 @@ export function tcpInfo(tcb: Tcb, now: Instant): TcpInfo {
   const flight = Math.max(0, tcb.flight);
   const srtt = tcb.rtt.srtt;
   let lost = 0;
-  if (tcb.recover !== undefined) lost = 1;
+  if (tcb.cc !== undefined) lost = Math.ceil(tcb.cc.sb.lostBytes / mss); // the scoreboard's lost marks (Linux lost_out)
   else if (tcb.retransmits > 0 && flight > 0 && isDataState(tcb.state)) lost = Math.ceil(flight / mss);
   return {
     state: tcb.state,

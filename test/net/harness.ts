@@ -28,8 +28,11 @@ export interface CaseContext {
   readonly impl: 'node' | 'synack';
   /** Records one line in a channel. */
   log(channel: string, text: string): void;
-  /** Records every event of a socket into `channel` (data coalesced). */
-  watch(channel: string, socket: nodeNet.Socket): nodeNet.Socket;
+  /**
+   * Records every event of a socket into `channel` (data coalesced). `ignore` names events not to
+   * record, for cases where an event depends on kernel buffer sizing rather than on behaviour.
+   */
+  watch(channel: string, socket: nodeNet.Socket, ignore?: readonly string[]): nodeNet.Socket;
   /** Records every event of a server into `channel`. */
   watchServer(channel: string, server: nodeNet.Server): nodeNet.Server;
   /** Records a snapshot of a socket's state (readyState, pending, connecting, byte counts). */
@@ -108,8 +111,10 @@ export function makeContext(rec: Recorder, impl: 'node' | 'synack', serverNet: N
   const ctx: CaseContext = {
     serverNet, clientNet, host, host6, impl,
     log: (c, t) => rec.log(c, t),
-    watch(channel, s) {
-      const ev = (name: string, extra = ''): void => rec.log(channel, `${name}${extra}${snap(s)}`);
+    watch(channel, s, ignore = []) {
+      const ev = (name: string, extra = ''): void => {
+        if (!ignore.includes(name)) rec.log(channel, `${name}${extra}${snap(s)}`);
+      };
       s.on('lookup', (e: Error | null, address: string, family: number | string) => ev('lookup', ` ${e === null ? 'ok' : formatError(e)} ${address} ${family}`));
       s.on('connectionAttempt', (address: string, port: number, family: number) => ev('connectionAttempt', ` ${address}:${port} ${family}`));
       s.on('connect', () => ev('connect', ` local=${s.localAddress}:${s.localPort} ${s.localFamily} remote=${s.remoteAddress}:${s.remotePort} ${s.remoteFamily}`));

@@ -26,6 +26,9 @@ import { Prr, type PrrBound } from './prr.js';
 import { RackTlp, type ProbeDecision } from './rack.js';
 import { Frto, type FrtoAction, Undo } from './undo.js';
 
+/** The smallest probe timeout: 10 ms (Linux tcp_schedule_loss_probe's floor). */
+export const TLP_MIN_PTO = 10_000 as Duration;
+
 /** How a connection's controller is set up (from the stack's TcpConfig and the socket's options). */
 export interface ControllerOptions {
   /** The algorithm (TCP_CONGESTION / tcp_congestion_control). */
@@ -207,7 +210,12 @@ export class CongestionController {
   sendQuota(): number {
     if (this.frtoNewSegments > 0) return this.frtoNewSegments * this.cc.mss;
     if (this.opts.sack) return Math.max(0, this.cc.cwnd - this.sb.pipe());
-    return Math.max(0, this.cc.cwnd + this.newreno.limitedTransmitAllowance(this.cc.mss) - this.sb.flight);
+    // Without SACK, segments marked lost (all of them after an RTO, the head in recovery) have
+    // left the network, as Linux's tcp_packets_in_flight counts lost_out for Reno too: after a
+    // timeout the loss window then retransmits in slow start instead of waiting for FlightSize
+    // to drain (which cost one RTO per lost segment).
+    const inFlight = this.sb.flight - this.sb.lostBytes + this.sb.retransBytes;
+    return Math.max(0, this.cc.cwnd + this.newreno.limitedTransmitAllowance(this.cc.mss) - inFlight);
   }
 
   /**
@@ -218,7 +226,11 @@ export class CongestionController {
   nextSegment(unsent: number): NextSeg | undefined {
     if (this.frtoNewSegments > 0 && unsent > 0) return { rule: 2, start: this.sb.highData, len: Math.min(unsent, this.cc.mss) };
     const recovering = this.state === 'recovery';
-    return this.sb.nextSeg(unsent, { rule3: recovering && this.opts.sack, rescue: recovering && this.opts.sack });
+    // Deviation: with RACK, NextSeg's rules (3) and (4) (SHOULDs) are left out, as Linux, which
+    // retransmits only what RACK marked lost: the rescue retransmission would otherwise resend a
+    // segment whose first retransmission is still in flight whenever the hole is the last unSACKed one.
+    const rfc6675 = recovering && this.opts.sack && !this.useRack;
+    return this.sb.nextSeg(unsent, { rule3: rfc6675, rescue: rfc6675 });
   }
 
   /** The ECN codepoint and extra flags (CWR) for a segment of `kind` (RFC 3168 §6.1.2, §6.1.5). */
@@ -258,7 +270,13 @@ export class CongestionController {
     const priorInflight = this.pipe;
     const priorUna = this.sb.highAck;
     const rack = this.useRack ? this.rack : undefined;
-    const u: AckUpdate = this.sb.onAck(a.ack, this.opts.sack ? a.sack : [], rack === undefined ? undefined : (s) => rack.onDelivered(s, now, a.echoedAt));
+    // RFC 8985 §6.2 step 2's TSecr test only for segments this ACK covers cumulatively: an ACK
+    // that SACKs an out-of-order segment echoes TS.Recent of the last in-order one (RFC 7323
+    // §4.3: TS.Recent moves only when the segment covers Last.ACK.sent), so for a SACKed
+    // retransmission (a tail loss probe above a hole) the echo always predates it and the test
+    // would discard the one delivery that proves the hole lost. Such segments get the min_RTT
+    // test alone, as Linux's tcp_rack_advance applies to every retransmission.
+    const u: AckUpdate = this.sb.onAck(a.ack, this.opts.sack ? a.sack : [], rack === undefined ? undefined : (s) => rack.onDelivered(s, now, seqGe(a.ack, s.end) ? a.echoedAt : undefined));
     const cumAcked = u.cumAcked;
     const advanced = seqGt(this.sb.highAck, priorUna);
     out.delivered = u.delivered;
@@ -503,6 +521,17 @@ export class CongestionController {
     return { kind: 'none' };
   }
 
+  /**
+   * Marks every unSACKed segment in flight lost without a congestion reduction: the path MTU
+   * shrank and they were too big (Linux tcp_simple_retransmit); output resends them at the new size.
+   */
+  markAllLost(): void {
+    this.sb.forEachUnsacked((s) => {
+      this.sb.markSegmentLost(s);
+      return true;
+    });
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private armPto(now: Instant): void {
@@ -512,7 +541,11 @@ export class CongestionController {
     // RFC 8985 §7.2: never later than the RTO would fire. The RTO deadline lives with the TCB;
     // now + RTO bounds it from above (the timer may have been started earlier), and 2*SRTT is
     // far below it except on the first round trips.
-    this.ptoAt = this.rack.ptoDeadline(now, this.opts.rtt.srtt, segs, (now + this.opts.rtt.rto) as Instant);
+    const pto = this.rack.ptoDeadline(now, this.opts.rtt.srtt, segs, (now + this.opts.rtt.rto) as Instant);
+    // Deviation: at least TLP_MIN_PTO after now, as Linux's tcp_schedule_loss_probe floors the
+    // timeout (TCP_TIMEOUT_MIN); on a path with an SRTT near zero (in-process links) 2*SRTT would
+    // otherwise probe at once, before the ACK could possibly arrive.
+    this.ptoAt = Math.max(pto, now + TLP_MIN_PTO) as Instant;
   }
 
   private enterRecovery(now: Instant, priorInflight: number): void {
