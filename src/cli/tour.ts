@@ -265,10 +265,14 @@ export const CHAPTERS: readonly Chapter[] = [
     id: 'slow-start',
     title: 'Slow start and congestion avoidance',
     text:
-      'The congestion window starts at 10 segments, doubles every round trip in slow start, and grows by one ' +
-      'segment per round trip after a loss; a plot of cwnd in the terminal shows the sawtooth.',
-    run: undefined,
-    needs: 'a bulk-transfer scenario with a cwnd plot over the pluggable congestion control (src/tcp/congestion/)',
+      'The client sends as fast as it may through a 10 Mbit/s bottleneck with a short queue. The congestion ' +
+      'window starts at 10 segments (RFC 6928) and doubles every round trip in slow start, until the queue ' +
+      'overflows and segments are lost. SACK shows the holes, the sender retransmits them and Proportional Rate ' +
+      'Reduction brings cwnd down to ssthresh, half of what was in flight; from there congestion avoidance adds ' +
+      'one segment per round trip (NewReno here, for the classic sawtooth; Linux\'s default, CUBIC, grows along ' +
+      'a cubic curve instead) until the next loss. The diagram shows the first round trips; the plot below it, ' +
+      'drawn from the sender\'s tcp-cwnd trace events, covers the whole transfer.',
+    run: scenario('slow-start'),
   },
 ];
 
@@ -304,6 +308,7 @@ function renderRun(r: ScenarioResult, o: RenderOptions): string[] {
     lines.push(dim(`  ss -ti  ${r.info.state} ${r.info.local} -> ${r.info.remote}`));
     for (const l of wrap(formatTcpInfo(r.info), 88, '         ').split('\n')) lines.push(dim(l));
   }
+  if (r.figure !== undefined) lines.push('', ...r.figure.split('\n'));
   return lines;
 }
 
@@ -355,6 +360,7 @@ export function resultJson(r: ScenarioResult, absolute = false): Record<string, 
     ...(r.caption !== undefined ? { caption: r.caption } : {}),
     facts: r.facts,
     ...(r.info !== undefined ? { tcpInfo: r.info } : {}),
+    ...(r.figure !== undefined ? { figure: r.figure } : {}),
     diagram: r.scenario.diagram({ ...r.view, absolute }),
     ...(r.contrast !== undefined ? { contrast: resultJson(r.contrast, absolute) } : {}),
   };

@@ -33,6 +33,7 @@ export function segmentArrives(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Insta
       return;
     case 'CLOSED':
     case 'LISTEN':
+    case 'TIME-WAIT': // TIME-WAIT lives in compact records (timewait.ts), never in the TCB table
       tcp.countDrop('closed-tcb');
       return;
     case 'SYN-RECEIVED':
@@ -42,7 +43,6 @@ export function segmentArrives(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Insta
     case 'CLOSE-WAIT':
     case 'CLOSING':
     case 'LAST-ACK':
-    case 'TIME-WAIT':
       otherStates(tcp, tcb, seg, now);
       return;
   }
@@ -218,9 +218,6 @@ function otherStates(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void 
       if (seg.payload.length > 0 && seqLt(seg.seq, tcb.rcvNxt)) {
         duplicateReceived(tcp, tcb, seg.seq, seqMin(seqAdd(seg.seq, seg.payload.length), tcb.rcvNxt));
       }
-      // RFC 9293 §3.10.7.4 TIME-WAIT: "The only thing that can arrive in this state is a
-      // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
-      if (tcb.state === 'TIME-WAIT' && f & TcpFlag.FIN) tcp.restartTimeWait(tcb, now);
       sendAck(tcp, tcb, now);
       return;
     case 'challenge-ack':
@@ -230,14 +227,7 @@ function otherStates(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): void 
     case 'reset':
       // Without RFC 5961, an in-window SYN in a synchronized state is an error: "send a reset"
       // (RFC 9293 §3.10.7.4 fourth step, as RFC 793 had it), then tear down as for a RST.
-      // RFC 1337 protects TIME-WAIT from RSTs, not from this.
-      if (!(f & TcpFlag.RST)) {
-        sendActiveReset(tcp, tcb, now);
-        if (tcb.state === 'TIME-WAIT') {
-          tcp.destroy(tcb, 'SYN in window in TIME-WAIT', now);
-          return;
-        }
-      }
+      if (!(f & TcpFlag.RST)) sendActiveReset(tcp, tcb, now);
       reset(tcp, tcb, now);
       return;
     case 'accept':
@@ -504,14 +494,7 @@ function reset(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
       // "enter the CLOSED state, delete the TCB, and return".
       tcp.destroy(tcb, `RST in ${tcb.state}`, now);
       return;
-    case 'TIME-WAIT':
-      // RFC 1337 §3 (TIME-WAIT assassination, hazard H1): "ignore RST segments in TIME-WAIT state".
-      if (tcp.config.rfc1337) {
-        tcp.countDrop('time-wait:rst-ignored');
-        return;
-      }
-      tcp.destroy(tcb, 'RST in TIME-WAIT', now);
-      return;
+    case 'TIME-WAIT': // handled by the TIME-WAIT record (timewait.ts), with RFC 1337
     case 'CLOSED':
     case 'LISTEN':
     case 'SYN-SENT':
@@ -711,8 +694,6 @@ function finArrives(tcp: TcpLayer, tcb: Tcb, now: Instant): void {
       tcp.enterTimeWait(tcb, 'FIN received in FIN-WAIT-2', now);
       return;
     case 'TIME-WAIT':
-      tcp.restartTimeWait(tcb, now);
-      return;
     case 'CLOSE-WAIT':
     case 'CLOSING':
     case 'LAST-ACK':

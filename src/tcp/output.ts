@@ -7,7 +7,7 @@ import { type Seq, seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
 import { TcpFlag, type TcpRepr, type SackBlock, emitTcp, tcpHeaderLength, resetTcpOptions } from '../wire/tcp.js';
 import type { IpAddr } from '../wire/ip-addr.js';
 import type { Tcb } from './tcb.js';
-import type { TcpLayer } from './tcp.js';
+import type { TcpLayer, TcpRoute } from './tcp.js';
 import { fastOpenSynData } from './fastopen.js';
 import type { ProbeDecision } from './recovery/rack.js';
 import { synEcnFlags } from './congestion/ecn.js';
@@ -244,7 +244,16 @@ export function sendResetFor(tcp: TcpLayer, local: IpAddr, remote: IpAddr, seg: 
   }
   r.window = 0;
   r.urgent = 0;
-  const l4Len = tcpHeaderLength(o);
+  emitBare(tcp, route, local, remote, r, now);
+}
+
+/**
+ * Sends a header-only segment that belongs to no TCB (a reset for a closed port, an ACK or RST
+ * from a TIME-WAIT record): `r` (usually `tcp.scratchOut`) is filled by the caller except its
+ * payload. Counts OutSegs and, for resets, OutRsts.
+ */
+export function emitBare(tcp: TcpLayer, route: TcpRoute, local: IpAddr, remote: IpAddr, r: TcpRepr, now: Instant): void {
+  const l4Len = tcpHeaderLength(r.options);
   const frame = tcp.ip.allocFrame(route, l4Len);
   const off = tcp.ip.l4Offset(route);
   const l4 = frame.subarray(off, off + l4Len);
@@ -252,7 +261,7 @@ export function sendResetFor(tcp: TcpLayer, local: IpAddr, remote: IpAddr, seg: 
   emitTcp(r, l4, tcp.config.checksums && route.checksumOffload !== true ? { src: local, dst: remote } : undefined);
   tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now);
   tcp.counters.OutSegs++;
-  tcp.counters.OutRsts++;
+  if (r.flags & TcpFlag.RST) tcp.counters.OutRsts++;
 }
 
 /** Sends an ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> now. */

@@ -1012,12 +1012,6 @@ export class TcpLayer {
     fo.pendingOn = undefined;
   }
 
-  /** (Re)starts the 2*MSL timer. */
-  restartTimeWait(tcb: Tcb, now: Instant): void {
-    tcb.waitAt = after(now, (2 * this.config.msl) as Duration);
-    this.arm(tcb);
-  }
-
   /** Orphaned FIN-WAIT-2: Linux's tcp_fin_timeout (or TCP_LINGER2). */
   armFinWait2(tcb: Tcb, now: Instant): void {
     const t = tcb.opts.linger2 > 0 ? tcb.opts.linger2 : this.config.finTimeout;

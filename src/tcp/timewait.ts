@@ -12,10 +12,10 @@
 // (PAWS) and Appendix B.2, then Linux's tcp_timewait_state_process() and tcp_twsk_unique().
 import type { Instant } from '../time/instant.js';
 import { IpAddr } from '../wire/ip-addr.js';
-import { TcpFlag, type TcpRepr, emitTcp, tcpHeaderLength, resetTcpOptions } from '../wire/tcp.js';
+import { TcpFlag, type TcpRepr, resetTcpOptions } from '../wire/tcp.js';
 import { type Seq, seqAdd, seqGt } from './seq.js';
 import { type ClassifySeg, classify } from './classify.js';
-import { IPPROTO_TCP, tsClock } from './output.js';
+import { emitBare, tsClock } from './output.js';
 import type { TcpLayer } from './tcp.js';
 
 /** What a TIME-WAIT record keeps, copied from the connection as it enters TIME-WAIT. */
@@ -494,13 +494,5 @@ function sendTimeWaitSegment(tcp: TcpLayer, s: number, local: IpAddr, remote: Ip
   r.flags = flags;
   r.urgent = 0;
   r.window = rst ? 0 : Math.min(0xffff, Math.floor(tw.rcvWnd(s) / 2 ** tw.rcvWscale(s)));
-  const l4Len = tcpHeaderLength(o);
-  const frame = tcp.ip.allocFrame(route, l4Len);
-  const off = tcp.ip.l4Offset(route);
-  const l4 = frame.subarray(off, off + l4Len);
-  r.payload = l4.subarray(l4Len, l4Len);
-  emitTcp(r, l4, tcp.config.checksums && route.checksumOffload !== true ? { src: local, dst: remote } : undefined);
-  tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now);
-  tcp.counters.OutSegs++;
-  if (rst) tcp.counters.OutRsts++;
+  emitBare(tcp, route, local, remote, r, now);
 }

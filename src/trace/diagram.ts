@@ -83,6 +83,8 @@ export interface DiagramOptions {
    * flags), keeping the first two and the last: "⋮ 1021 more RST". Off by default.
    */
   collapse?: number | undefined;
+  /** Draw only what happened up to this instant (the first round trips of a long bulk transfer); off by default. */
+  until?: number | undefined;
   /** Draw a break line where nothing happens for at least this many microseconds (default 500 ms). */
   pause?: number | undefined;
   style?: Partial<DiagramStyle> | undefined;
@@ -266,6 +268,8 @@ export function buildDiagram(wire: readonly WireRecord[], states: readonly State
   // Frames, state changes and notes merged by time; at one instant, in the order they happened.
   items.sort((a, b) => a.row.at - b.row.at || a.order - b.order);
   let rows = items.map((x) => x.row);
+  const until = opts.until;
+  if (until !== undefined) rows = rows.filter((r) => r.at <= until);
   if (opts.collapse !== undefined) rows = collapseRuns(rows, Math.max(3, opts.collapse));
   return { hosts, rows };
 }

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { FULL_GRID, mathis, renderTable, runGrid, type NetsimGrid } from '../../bench/netsim.js';
+import { FULL_GRID, renderTable, runGrid, type NetsimGrid } from '../../bench/netsim.js';
 import { seconds } from '../../src/time/instant.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,13 +32,12 @@ describe('netsim golden table', () => {
       writeFileSync(path, text);
     }
     expect(text).toBe(readFileSync(path, 'utf8'));
-    // Sanity beyond the snapshot: every transfer moved data, none beat the link, and with loss
-    // no algorithm ran far past the Mathis ceiling (1.5x leaves room for slow start's head start
-    // and for CUBIC's concave growth, which the Reno model does not describe).
+    // Sanity beyond the snapshot: every transfer moved data and none beat the link. (The Mathis
+    // bound is printed, not asserted: it describes steady-state Reno congestion avoidance, and a
+    // 5 s run at 100 ms RTT is mostly slow start and recovery, which it does not model.)
     for (const r of rows) {
       expect(r.goodput).toBeGreaterThan(0);
       expect(r.goodput).toBeLessThanOrEqual(10_000_000);
-      if (r.loss > 0) expect(r.goodput).toBeLessThanOrEqual(1.5 * mathis(r.mss, r.rttMs, r.loss));
     }
   });
 });

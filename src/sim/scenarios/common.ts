@@ -30,6 +30,8 @@ export interface ScenarioResult {
   contrast?: ScenarioResult;
   /** tcp_info of the connection the story is about, taken at its most telling moment. */
   info?: TcpInfo;
+  /** A text figure printed after the facts, such as the slow-start chapter's cwnd plot (src/trace/plot.ts). */
+  figure?: string;
 }
 
 /**

@@ -11,6 +11,7 @@ import { spoofedRst } from './attack.js';
 import { keepaliveDeadPeer, zeroWindow } from './timers.js';
 import { mssNegotiation } from './options.js';
 import { deferAccept, fastOpen, portExhaustion, synFloodStory } from './defences.js';
+import { slowStart } from './congestion.js';
 
 export type { ScenarioOptions, ScenarioResult } from './common.js';
 export { ScenarioStalled } from './common.js';
@@ -63,6 +64,7 @@ export const SCENARIOS: readonly CatalogueEntry[] = [
   { id: 'mss', title: 'MSS negotiation between a 1500 and a 9000 MTU', run: mssNegotiation },
   { id: 'zero-window', title: 'zero window and persist probes', run: zeroWindow },
   { id: 'fast-retransmit', title: 'fast retransmit on the third duplicate ACK', run: fastRetransmit },
+  { id: 'slow-start', title: 'slow start, a loss and congestion avoidance, with a cwnd plot', run: slowStart },
 ];
 
 /** The scenario with this id. */
