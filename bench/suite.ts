@@ -169,6 +169,16 @@ export function runCaseInChild(id: string, opts: BenchOptions, child: ChildEntry
 const failed = (id: string, n: number, title: string, error: string, t0: number): CaseResult =>
   ({ id, n, title, figures: [], notes: [], profiles: [], error, seconds: (performance.now() - t0) / 1000 });
 
+/**
+ * How far the run is, for `synack bench`'s progress bar (src/cli/bench.ts): sent over the IPC
+ * channel only when that parent asked for it (SYNACK_BENCH_PROGRESS=1); otherwise a no-op.
+ */
+function progressReporter(): (done: number, total: number, label: string) => void {
+  if (process.send === undefined || process.env['SYNACK_BENCH_PROGRESS'] !== '1') return () => undefined;
+  process.channel?.unref(); // the channel must not keep the suite alive once it is done
+  return (done, total, label) => void process.send?.({ type: 'bench-progress', done, total, label });
+}
+
 /** Runs the suite: every selected case, each in its own process; prints tables unless `json`. */
 export async function runSuite(opts: BenchOptions & { json?: boolean }, argv: readonly string[] = []): Promise<SuiteResult> {
   const machine = describeMachine();
@@ -187,13 +197,16 @@ export async function runSuite(opts: BenchOptions & { json?: boolean }, argv: re
   if (machine.loadAvg[0]! > machine.cores * 0.5) print(`warning: load average ${machine.loadAvg[0]} on ${machine.cores} cores: other work is running and will skew the figures`);
   print('');
   const cases: CaseResult[] = [];
+  const progress = progressReporter();
   try {
     for (const id of ids) {
+      progress(cases.length, ids.length, id);
       const r = await runCaseInChild(id, opts, id === 'tap' ? tsxEntry() : bundled);
       cases.push(r);
       print(caseLines(r).join('\n'));
       print('');
     }
+    progress(cases.length, ids.length, '');
   } finally {
     rmSync(buildDir, { recursive: true, force: true });
   }

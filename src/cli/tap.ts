@@ -3,14 +3,18 @@
 // interop tests and the TAP benchmark share: `openTapHost` (Stack + RealtimeDriver + TapPort,
 // wired together) and `HttpResponder` (HTTP/1.0 over the low-level socket API; a later API layer
 // adds node:http). Node on Linux only; see src/link/tap.ts for the device and its addon.
+// What the command prints is a `TapEvent` (listening, a socket table, stopped) formatted by
+// `formatTapEvent`: as text, or with `--json` as one JSON object per line (issue 9).
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { Stack } from '../stack.js';
 import { RealtimeDriver } from '../link/realtime.js';
 import { CryptoRng, TapPort, type TapOptions } from '../link/tap.js';
-import type { Pollable, Port } from '../link/link.js';
+import type { Medium, Pollable, Port } from '../link/link.js';
 import { Poller, Ready, SocketLayer, type TcpSocket } from '../api/socket.js';
 import type { TcpConfig } from '../tcp/config.js';
+import { assertNever } from '../util/result.js';
+import { formatSocketTable, socketTable, type SocketRow } from '../trace/stats.js';
 
 /** How to build a host on a TAP/TUN device. */
 export interface TapHostOptions {
@@ -237,6 +241,57 @@ export function demoHandler(host: TapHost): HttpHandler {
   };
 }
 
+/** Something `synack tap` reports: the host is up, its socket table (`--stats`), or it stopped. */
+export type TapEvent =
+  | { type: 'listening'; device: string; medium: Medium; mtu: number; mac: string | null; addresses: string[]; port: number; url: string }
+  | { type: 'sockets'; table: SocketRow[] }
+  | { type: 'stopped'; served: number; tcp: { inSegs: number; outSegs: number; retransSegs: number }; frames: { rx: number; tx: number } };
+
+/** Formats an event: with `json`, one line of JSON (no newline inside); otherwise the text the command prints. */
+export function formatTapEvent(ev: TapEvent, json: boolean): string {
+  if (json) return JSON.stringify(ev);
+  switch (ev.type) {
+    case 'listening':
+      return `synack on ${ev.device} (${ev.medium}, MTU ${ev.mtu}${ev.mac !== null ? `, MAC ${ev.mac}` : ''}): ${ev.addresses.join(', ')}\n` +
+        `HTTP/1.0 on port ${ev.port}: curl ${ev.url}   (Ctrl-C to stop)`;
+    case 'sockets':
+      return formatSocketTable(ev.table);
+    case 'stopped':
+      return `\nserved ${ev.served} requests; TCP segments in ${ev.tcp.inSegs}, out ${ev.tcp.outSegs}, retransmitted ${ev.tcp.retransSegs}; frames in ${ev.frames.rx}, out ${ev.frames.tx}`;
+    default:
+      return assertNever(ev, 'tap event');
+  }
+}
+
+/** `synack tap`'s options as commander hands them over. */
+export interface TapCliOptions {
+  name: string; mode: string; netns?: string; up?: boolean; ipv4: string[]; ipv6?: string[]; gateway?: string[]; mac?: string; http: string;
+  json?: boolean; stats?: string;
+}
+
+/** Checked settings of `synack tap`: the HTTP port, the device mode, JSON lines or text, the socket-table interval. */
+export interface TapSettings {
+  port: number;
+  mode: 'tap' | 'tun';
+  json: boolean;
+  /** Milliseconds between socket tables (`--stats <seconds>`), or undefined for none. */
+  statsMs: number | undefined;
+}
+
+/** Validates the command line's values; throws RangeError/TypeError naming the bad option. */
+export function tapSettings(opts: TapCliOptions): TapSettings {
+  const port = Number(opts.http);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`--http must be a port from 1 to 65535, got ${opts.http}`);
+  if (opts.mode !== 'tap' && opts.mode !== 'tun') throw new TypeError(`--mode must be 'tap' or 'tun', got ${opts.mode}`);
+  let statsMs: number | undefined;
+  if (opts.stats !== undefined) {
+    const s = Number(opts.stats);
+    if (!Number.isFinite(s) || s < 0.1 || s > 86_400) throw new RangeError(`--stats must be seconds from 0.1 to 86400, got ${opts.stats}`);
+    statsMs = Math.round(s * 1000);
+  }
+  return { port, mode: opts.mode, json: opts.json === true, statsMs };
+}
+
 /** Registers `synack tap` on the program. */
 export function registerTap(program: Command): void {
   program
@@ -251,12 +306,13 @@ export function registerTap(program: Command): void {
     .option('--gateway <addr...>', 'default route(s) via these gateways')
     .option('--mac <mac>', 'MAC address on a TAP device (default: random, locally administered)')
     .option('--http <port>', 'TCP port of the HTTP server', '8080')
-    .action((opts: { name: string; mode: string; netns?: string; up?: boolean; ipv4: string[]; ipv6?: string[]; gateway?: string[]; mac?: string; http: string }) => {
-      const port = Number(opts.http);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`--http must be a port from 1 to 65535, got ${opts.http}`);
-      if (opts.mode !== 'tap' && opts.mode !== 'tun') throw new TypeError(`--mode must be 'tap' or 'tun', got ${opts.mode}`);
+    .option('--stats <seconds>', 'print the socket table (like ss -tan) every this many seconds')
+    .option('--json', 'machine-readable output: one JSON object per line ({"type":"listening"|"sockets"|"stopped",...})')
+    .action((opts: TapCliOptions) => {
+      const { port, mode, json, statsMs } = tapSettings(opts);
+      const emit = (ev: TapEvent): void => console.log(formatTapEvent(ev, json));
       const host = openTapHost({
-        device: { name: opts.name, mode: opts.mode, ...(opts.netns !== undefined ? { netns: opts.netns } : {}), up: opts.up === true },
+        device: { name: opts.name, mode, ...(opts.netns !== undefined ? { netns: opts.netns } : {}), up: opts.up === true },
         ipv4: opts.ipv4, ...(opts.ipv6 !== undefined ? { ipv6: opts.ipv6 } : {}), ...(opts.mac !== undefined ? { mac: opts.mac } : {}),
         ...(opts.gateway !== undefined ? { gateways: opts.gateway } : {}),
       });
@@ -271,12 +327,19 @@ export function registerTap(program: Command): void {
       });
       const ifc = host.stack.interface(host.ifindex);
       const addrs = [...(ifc?.ipv4 ?? []), ...(ifc?.ipv6 ?? [])].map((a) => a.addr.toString());
-      console.log(`synack on ${host.tap.name} (${host.tap.medium}, MTU ${host.tap.mtu}${ifc?.mac !== undefined ? `, MAC ${ifc.mac.toString()}` : ''}): ${addrs.join(', ')}`);
-      console.log(`HTTP/1.0 on port ${port}: curl http://${opts.ipv4[0]?.split('/')[0] ?? ''}:${port}/   (Ctrl-C to stop)`);
+      emit({
+        type: 'listening', device: host.tap.name, medium: host.tap.medium, mtu: host.tap.mtu, mac: ifc?.mac?.toString() ?? null,
+        addresses: addrs, port, url: `http://${opts.ipv4[0]?.split('/')[0] ?? ''}:${port}/`,
+      });
+      const ticker = statsMs !== undefined ? setInterval(() => emit({ type: 'sockets', table: socketTable(host.stack.tcp) }), statsMs) : undefined;
       const stop = (): void => {
+        if (ticker !== undefined) clearInterval(ticker);
         for (const r of responders) r.close();
         const c = host.stack.tcp.counters;
-        console.log(`\nserved ${responders.reduce((n, r) => n + r.served, 0)} requests; TCP segments in ${c.InSegs}, out ${c.OutSegs}, retransmitted ${c.RetransSegs}; frames in ${host.tap.stats.rxFrames}, out ${host.tap.stats.txFrames}`);
+        emit({
+          type: 'stopped', served: responders.reduce((n, r) => n + r.served, 0),
+          tcp: { inSegs: c.InSegs, outSegs: c.OutSegs, retransSegs: c.RetransSegs }, frames: { rx: host.tap.stats.rxFrames, tx: host.tap.stats.txFrames },
+        });
         host.close();
         process.exit(0);
       };
