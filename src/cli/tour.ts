@@ -20,7 +20,7 @@ export interface Chapter {
   text: string;
   /** Runs the scenario; undefined while the mechanism is not implemented. */
   run: ((opts?: ScenarioOptions) => ScenarioResult) | undefined;
-  /** For a chapter that is not implemented yet: what it waits for. */
+  /** For a chapter whose mechanism is missing: what it waits for. */
   needs?: string;
 }
 

@@ -14,7 +14,7 @@
 // made the next burst regrow it by doubling, copying its contents each time (a CPU profile of the
 // bulk benchmark showed that regrowth as the largest cost of the send and receive paths). A write
 // or copy allocates no buffers in the steady state: it copies with `Uint8Array.set` into or out
-// of the ring, at most in two pieces. No Buffer.concat, no chunk per write.
+// of the ring, at most in two pieces. No buffer concatenation, no chunk per write.
 
 /** Smallest ring ever allocated. */
 export const MIN_RING_BYTES = 1024;
