@@ -160,7 +160,13 @@ export class RackTlp {
       const horizon = this.rtt + this.reoWnd;
       sb.forEachUnsacked((s) => {
         if (s.lost && !s.retrans) return true; // already known lost, waiting to be resent
-        if (!sentAfter(xmitTs, endSeq, s.xmitTs, s.end)) return true;
+        if (!sentAfter(xmitTs, endSeq, s.xmitTs, s.end)) {
+          // Nothing above a segment sent only once was sent before it: new data goes out in
+          // sequence order and a retransmission is later still. So the scan (in sequence order)
+          // stops here, as Linux's walks its time-sorted queue only up to RACK.xmit_ts; without
+          // this every ACK of a bulk transfer walked the whole window.
+          return s.everRetrans;
+        }
         const remaining = s.xmitTs + horizon - now;
         if (remaining <= 0) lost += sb.markSegmentLost(s);
         else if (remaining > timeout) timeout = remaining;

@@ -102,13 +102,18 @@ export class Scoreboard {
 
   private readonly list: SentSegment[] = [];
   private head = 0;
+  // No segment below this sequence number is lost and waiting for retransmission (NextSeg rule
+  // 1's candidates), so the rule's scan starts here: during a recovery NextSeg() runs for every
+  // segment sent, and a scan from SND.UNA each time is quadratic in the window (Linux keeps the
+  // same kind of hint, tp->retransmit_skb_hint). Lowered wherever a segment becomes a candidate.
+  private rtxHint: Seq;
   private readonly pool: SentSegment[] = [];
   private readonly result: AckUpdate = { cumAcked: 0, newlySacked: 0, delivered: 0, dsack: undefined, invalidBlocks: 0, newSackInfo: false };
   private readonly dsackRange: SackRange = { start: 0 as Seq, end: 0 as Seq };
 
   /** An empty scoreboard at SND.UNA = SND.NXT = `sndUna`; `mss` is the SMSS and `dupThresh` RFC 6675's DupThresh. */
   constructor(sndUna: Seq, public mss: number, readonly dupThresh = DUP_THRESH) {
-    this.highAck = this.highData = this.highRxt = sndUna;
+    this.highAck = this.highData = this.highRxt = this.rtxHint = sndUna;
   }
 
   /** Bytes outstanding: SND.NXT - SND.UNA (FlightSize of RFC 5681). */
@@ -294,6 +299,7 @@ export class Scoreboard {
    * monotone, so everything below the first lost octet is lost too). Returns the bytes newly marked.
    */
   markLostByDupThresh(): number {
+    if (this.sackedSegs === 0) return 0; // IsLost() needs SACKed segments above
     let bytes = 0;
     let segs = 0;
     let marked = 0;
@@ -310,6 +316,7 @@ export class Scoreboard {
         const len = this.len(s);
         this.lostBytes += len;
         marked += len;
+        if (!s.retrans) this.lowerRtxHint(s.start);
       }
     }
     return marked;
@@ -328,6 +335,7 @@ export class Scoreboard {
       s.retrans = false;
       this.retransBytes -= len;
     }
+    this.lowerRtxHint(s.start);
     if (s.lost) return wasRetrans ? len : 0;
     s.lost = true;
     this.lostBytes += len;
@@ -375,6 +383,7 @@ export class Scoreboard {
       }
     }
     this.highRxt = this.highAck;
+    this.rtxHint = this.highAck;
     this.rescueRxt = undefined;
     this.recoveryPoint = this.highData;
   }
@@ -400,6 +409,7 @@ export class Scoreboard {
 
   /** One past the highest SACKed octet, or undefined if nothing outstanding is SACKed. */
   highestSacked(): Seq | undefined {
+    if (this.sackedSegs === 0) return undefined;
     for (let i = this.list.length - 1; i >= this.head; i--) {
       const s = this.at(i);
       if (s.sacked) return s.end;
@@ -417,10 +427,19 @@ export class Scoreboard {
    */
   nextSeg(unsent: number, opts: { rule3?: boolean; rescue?: boolean } = {}): NextSeg | undefined {
     const mss = this.mss;
-    // (1) lost, unSACKed, not retransmitted since marked.
-    for (let i = this.head; i < this.list.length; i++) {
-      const s = this.at(i);
-      if (s.lost && !s.retrans) return { rule: 1, start: s.start, len: Math.min(this.len(s), mss) };
+    // (1) lost, unSACKed, not retransmitted since marked (none if nothing is marked lost: the
+    // common case, checked in O(1)).
+    if (this.lostBytes > 0) {
+      const from = seqLt(this.rtxHint, this.highAck) ? this.highAck : this.rtxHint;
+      let i = this.indexOf(from);
+      for (i = i < 0 ? this.list.length : i; i < this.list.length; i++) {
+        const s = this.at(i);
+        if (s.lost && !s.retrans) {
+          this.rtxHint = s.start;
+          return { rule: 1, start: s.start, len: Math.min(this.len(s), mss) };
+        }
+      }
+      this.rtxHint = this.highData;
     }
     // (2) "If no sequence number 'S2' per rule (1) exists but there exists available unsent data
     // and the receiver's advertised window allows, the sequence range of one segment of up to
@@ -461,7 +480,7 @@ export class Scoreboard {
   reset(sndUna: Seq): void {
     while (this.head < this.list.length) this.release(this.head++);
     this.compact();
-    this.highAck = this.highData = this.highRxt = sndUna;
+    this.highAck = this.highData = this.highRxt = this.rtxHint = sndUna;
     this.rescueRxt = this.recoveryPoint = undefined;
     this.sackedBytes = this.lostBytes = this.retransBytes = this.sackedSegs = 0;
   }
@@ -472,6 +491,10 @@ export class Scoreboard {
     const s = this.list[i];
     if (s === undefined) throw new Error(`scoreboard index ${i} out of range`);
     return s;
+  }
+
+  private lowerRtxHint(q: Seq): void {
+    if (seqLt(q, this.rtxHint)) this.rtxHint = q;
   }
 
   private len(s: SentSegment): number {
