@@ -6,7 +6,7 @@
 import { type CongestionAlgorithm, isCongestionAlgorithm } from '../tcp/congestion/cc.js';
 import { IpAddr } from '../wire/ip-addr.js';
 import { type TcpLayer, type Binding, defaultSocketOptions } from '../tcp/tcp.js';
-import { type Tcb, Ready } from '../tcp/tcb.js';
+import { type Tcb, type SocketOptions, Ready } from '../tcp/tcb.js';
 import { type Listener, deferAcceptRetransmits, deferAcceptSeconds } from '../tcp/listener.js';
 import { fastOpenSynRoom } from '../tcp/fastopen.js';
 import type { SocketErrorCode } from '../tcp/errors.js';
@@ -88,7 +88,10 @@ export class TcpSocket {
   private phaseValue: SocketPhase = 'open';
   /** Called when readiness may have changed (socket layer wake-ups; the Poller sets this). */
   onReady: ((sock: TcpSocket, events: number) => void) | undefined;
-  private readonly opts;
+  // Never changed in place once a connection or listener uses it: setOption replaces it (the
+  // listener's children share their listener's object, so a later change to the listener must
+  // not reach them, as Linux copies the options at accept time).
+  private opts: SocketOptions;
 
   /** Creates an unconnected socket; use `SocketLayer.socket()`. */
   constructor(private readonly tcp: TcpLayer, readonly family: 4 | 6 = 4, fromTcb?: Tcb) {
@@ -301,7 +304,7 @@ export class TcpSocket {
 
   /** setsockopt(2). */
   setOption<K extends keyof SocketOptionValues>(name: K, value: SocketOptionValues[K]): SocketErrorCode | undefined {
-    const o = this.opts;
+    const o: SocketOptions = { ...this.opts }; // copy on write (see `opts`)
     const num = (v: unknown, min: number, max: number): number | undefined =>
       typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : undefined;
     switch (name) {
@@ -364,7 +367,12 @@ export class TcpSocket {
       }
       default: return 'ENOPROTOOPT';
     }
-    if (this.tcb !== undefined) this.tcp.optionsChanged(this.tcb);
+    this.opts = o;
+    if (this.listener !== undefined) this.listener.childOpts = o;
+    if (this.tcb !== undefined) {
+      this.tcb.opts = o;
+      this.tcp.optionsChanged(this.tcb);
+    }
     return undefined;
   }
 

@@ -4,6 +4,7 @@
 // this file acts on the verdict.
 import type { Duration, Instant } from '../time/instant.js';
 import { type Seq, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMin } from './seq.js';
+import type { AckInfo } from './recovery/controller.js';
 import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
 import { type ClassifySeg, classify, synSentAckAcceptable, synRcvdAckAcceptable, acksNewData, windowUpdateAllowed } from './classify.js';
 import { acceptsText } from './state.js';
@@ -396,6 +397,9 @@ function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): Duration |
   return sample;
 }
 
+// The controller's view of each ACK, filled in place (read during onAck, kept by nothing).
+const ACK_INFO: AckInfo = { ack: 0 as Seq, sack: [], dupAck: false, ece: false, tsecr: undefined, echoedAt: undefined, rttSample: undefined, cwndLimited: false, canSendNew: false };
+
 /**
  * Congestion control and loss recovery for an acceptable ACK (SND.UNA =< SEG.ACK =< SND.NXT,
  * duplicates and SACK-only ACKs included): the controller (src/tcp/recovery/controller.ts) does
@@ -403,6 +407,18 @@ function newAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, now: Instant): Duration |
  * What it marks lost is retransmitted by the output() that follows every segment.
  */
 function congestionAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, dupAck: boolean, rttSample: Duration | undefined, now: Instant): void {
+  if (tcb.cc === undefined && seg.ack === tcb.sndNxt && (seg.flags & TcpFlag.ECE) === 0 && (seg.options.sack === undefined || !tcb.sackOk)) {
+    // No data sent yet (sending creates the controller), and this ACK has nothing for a
+    // controller to act on: no ECE, no SACK blocks, nothing outstanding to acknowledge (the
+    // handshake's last ACK, or an idle connection's keepalive answer). The controller is not
+    // built for it (its scoreboard, recovery and algorithm state are ~1 KB per connection that
+    // an idle connection would keep for nothing); the only thing it would take from this ACK,
+    // an RTT sample for RACK's and CUBIC's min_RTT, is kept for it (TcpLayer.controller).
+    if (rttSample !== undefined && (tcb.minRttBeforeCc === undefined || rttSample < tcb.minRttBeforeCc)) tcb.minRttBeforeCc = rttSample;
+    tcp.arm(tcb);
+    tcp.traceCwnd(tcb, now);
+    return;
+  }
   const cc = tcp.controller(tcb, now);
   // The scoreboard starts after the SYN; an ACK of the SYN alone is nothing to it.
   if (seqLt(seg.ack, cc.sb.highAck)) return;
@@ -423,10 +439,17 @@ function congestionAck(tcp: TcpLayer, tcb: Tcb, seg: TcpRepr, dupAck: boolean, r
     r.end = blocks[i]!.right;
   }
   if (tcp.sackView.length !== blocks.length) tcp.sackView = ranges.slice(0, blocks.length);
-  const out = cc.onAck(now, {
-    ack: seg.ack, sack: tcp.sackView, dupAck, ece: tcb.ecnOk && (seg.flags & TcpFlag.ECE) !== 0,
-    tsecr: ts?.tsecr, echoedAt, rttSample, cwndLimited: tcb.cwndLimited, canSendNew,
-  });
+  const a = ACK_INFO;
+  a.ack = seg.ack;
+  a.sack = tcp.sackView;
+  a.dupAck = dupAck;
+  a.ece = tcb.ecnOk && (seg.flags & TcpFlag.ECE) !== 0;
+  a.tsecr = ts?.tsecr;
+  a.echoedAt = echoedAt;
+  a.rttSample = rttSample;
+  a.cwndLimited = tcb.cwndLimited;
+  a.canSendNew = canSendNew;
+  const out = cc.onAck(now, a);
   const c = tcp.counters;
   if (out.enteredRecovery) {
     c.TCPFastRetrans++;

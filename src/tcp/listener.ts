@@ -36,8 +36,8 @@ export class Listener {
     readonly port: number,
     /** listen(backlog), already capped by somaxconn. */
     public backlog: number,
-    /** Options inherited by accepted children (Linux copies the listener's socket options). */
-    readonly childOpts: SocketOptions,
+    /** Options inherited by accepted children (Linux copies the listener's socket options; here they share this object, which setOption replaces rather than changes). */
+    public childOpts: SocketOptions,
   ) {}
 
   /**

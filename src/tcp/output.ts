@@ -353,12 +353,15 @@ export function output(tcp: TcpLayer, tcb: Tcb, now: Instant, force = false): vo
  * are what the scoreboard marks lost, not go-back-N.
  */
 function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, force: boolean): void {
-  const cc = tcp.controller(tcb, now);
-  cc.beforeTransmit(now); // RFC 5681 §4.1 restart after idle
   const end = tcb.sndEnd;
+  const waiting = seqDiff(end, tcb.sndNxt) > 0 || (tcb.finQueued && !tcb.finSent);
   let held = false;
   let cwndLimited = false;
-  for (;;) {
+  // The controller is made when there is something to send (with nothing sent and nothing to
+  // send it would choose nothing): idle connections never build one.
+  const cc = tcb.cc ?? (waiting ? tcp.controller(tcb, now) : undefined);
+  cc?.beforeTransmit(now); // RFC 5681 §4.1 restart after idle
+  while (cc !== undefined) {
     const room = segmentRoom(tcb);
     const wndEdge = seqAdd(tcb.sndUna, tcb.sndWnd);
     const avail = Math.max(0, seqDiff(end, tcb.sndNxt));
@@ -422,7 +425,6 @@ function sendData(tcp: TcpLayer, tcb: Tcb, now: Instant, force: boolean): void {
   // timer does through tcp_write_wakeup: without it a small window that never grows with nothing
   // in flight would stall the connection for good. Corked data waits for it too: that is the
   // 200 ms ceiling on TCP_CORK that tcp(7) documents (the probe timer's TCP_RTO_MIN).
-  const waiting = seqDiff(end, tcb.sndNxt) > 0 || (tcb.finQueued && !tcb.finSent);
   if (waiting && tcb.flight === 0 && (tcb.sndWnd === 0 || held)) {
     if (tcb.persistAt === undefined) {
       // RFC 9293 §3.8.6.2.1: "The override timeout should be in the range 0.1 - 1.0 seconds":

@@ -35,20 +35,23 @@ interface Range {
 const MAX_CHUNKS = 64;
 const SMALL_CHUNK = 512;
 
-/** The result object `insert` fills and returns (valid until the next call: no allocation per segment). */
+/** The result object `insert` fills and returns (valid until the next `insert` on any queue: no allocation per segment). */
 class InsertOutcome implements InsertResult {
   stored = 0;
   duplicate = false;
 }
 
 /** Holds out-of-order data above RCV.NXT and hands it over once contiguous (RFC 9293 §3.10.7.4, RFC 2018). */
+// Scratch shared by every queue (insert runs to completion, and its result is read before the
+// next insert anywhere): one per connection would cost ~100 B on each idle connection.
+// The gaps a segment fills: [start, end) offsets from RCV.NXT, flattened.
+const GAPS: number[] = [];
+const RESULT = new InsertOutcome();
+
 export class Reassembly {
   private ranges: Range[] = [];
   private held = 0;
   private clock = 0;
-  // Scratch for the gaps a segment fills: [start, end) offsets from RCV.NXT, flattened.
-  private readonly gaps: number[] = [];
-  private readonly result = new InsertOutcome();
   /**
    * When the last `insert` reported a duplicate: the duplicated sequence range [dupLeft,
    * dupRight), from the first duplicated byte to the last (RFC 2883 §4: what a D-SACK block
@@ -79,7 +82,7 @@ export class Reassembly {
    */
   insert(start: Seq, data: Uint8Array, rcvNxt: Seq, windowEnd: Seq): InsertResult {
     this.prune(rcvNxt);
-    const res = this.result;
+    const res = RESULT;
     res.stored = 0;
     res.duplicate = false;
     const n = data.length;
@@ -102,7 +105,7 @@ export class Reassembly {
 
     // Ranges i..j-1 overlap or touch [lo, hi); with it they become one range.
     const i = this.firstEndingAtOrAfter(lo, rcvNxt);
-    const gaps = this.gaps;
+    const gaps = GAPS;
     gaps.length = 0;
     let cursor = lo;
     let total = 0;

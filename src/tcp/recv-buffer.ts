@@ -10,8 +10,12 @@ import { ByteRing } from './send-buffer.js';
 
 /** In-order received bytes waiting for the application, with a capacity (SO_RCVBUF). */
 export class RecvBuffer extends ByteRing {
-  /** `push` as a function value, made once: the reassembly queue hands chunks to it (no closure per segment). */
-  readonly sink = (data: Uint8Array): number => this.append(data);
+  private sinkFn: ((data: Uint8Array) => number) | undefined;
+
+  /** `push` as a function value, made on first use and kept: the reassembly queue hands chunks to it (no closure per segment, none on connections that never reorder). */
+  get sink(): (data: Uint8Array) => number {
+    return (this.sinkFn ??= (data: Uint8Array): number => this.append(data));
+  }
 
   /** Appends (copies) as much of `data` as fits; returns how many bytes were taken. */
   push(data: Uint8Array): number {

@@ -2,7 +2,8 @@
 // variable names. Behaviour lives in input.ts (SEGMENT ARRIVES), output.ts (what to send),
 // timers.ts and the TcpLayer; this file holds data and small derived quantities.
 import type { IpAddr } from '../wire/ip-addr.js';
-import { type Instant, earliest } from '../time/instant.js';
+import type { TcpRoute } from './tcp.js';
+import { type Duration, type Instant, earliest } from '../time/instant.js';
 import type { Seq } from './seq.js';
 import { seqAdd, seqDiff } from './seq.js';
 import type { TcpState } from './state.js';
@@ -220,6 +221,8 @@ export class Tcb {
   // transfer starts (TcpLayer.controller); cwnd and ssthresh live there, in bytes.
   /** The connection's congestion controller; undefined until data transfer starts. */
   cc: CongestionController | undefined;
+  /** The smallest RTT sample taken before the controller existed (handed to it when it is made). */
+  minRttBeforeCc: Duration | undefined;
   /** The initial window in bytes (RFC 6928) before the controller exists, following the MSS. */
   initialCwnd = 0;
   /** The last output was limited by cwnd with new data waiting (Linux tcp_is_cwnd_limited). */
@@ -259,14 +262,17 @@ export class Tcb {
   fastOpen: FastOpenState | undefined;
   /** TCP_DEFER_ACCEPT: the peer's bare ACK of our SYN-ACK arrived and was dropped (Linux's inet_rsk(req)->acked). */
   deferAcked = false;
-  /** Socket options. */
-  readonly opts: SocketOptions;
+  /** Socket options: shared (with the listener and its other children, or the socket), never changed in place (TcpSocket.setOption replaces the object). */
+  opts: SocketOptions;
   /** Readiness callback for the socket layer. */
   onReady: ((tcb: Tcb, events: number) => void) | undefined;
   /** Queued for output at the next poll. */
   queued = false;
   /** How trace events name this connection, built on first use (TcpLayer.ref). */
   traceRef: { readonly id: number; readonly local: string; readonly remote: string } | undefined;
+  /** The route last looked up for this connection (TcpLayer.routeFor) and the routing generation it is valid for. */
+  route: TcpRoute | undefined;
+  routeGen = 0;
   /** Next TCB in the same demux hash bucket. */
   nextInBucket: Tcb | undefined;
 

@@ -234,7 +234,6 @@ export class TcpLayer {
   private nextId = 1;
   private readonly isn: IsnGenerator;
   readonly ports: PortAllocator;
-  private readonly routes = new WeakMap<Tcb, { route: TcpRoute; gen: number }>();
   /**
    * The driver's clock, read only when the user calls in between polls (connect, close, ...), so
    * state changes carry the right time. Injected, never ambient: the core stays sans-IO.
@@ -386,7 +385,7 @@ export class TcpLayer {
       return;
     }
     const tfo = fastOpenServerVerdict(this, l, local, remote, seg);
-    const tcb = this.newTcb(local, seg.dstPort, remote, seg.srcPort, { ...l.childOpts }, now);
+    const tcb = this.newTcb(local, seg.dstPort, remote, seg.srcPort, l.childOpts, now);
     if (isn !== undefined) this.setIss(tcb, isn);
     tcb.listener = l;
     // "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ, and any other control or text should be
@@ -455,7 +454,7 @@ export class TcpLayer {
    */
   rebuildFromCookie(l: Listener, local: IpAddr, remote: IpAddr, seg: TcpRepr, peerMss: number, tsOk: boolean,
     wscale: number | undefined, sack: boolean, now: Instant): Tcb {
-    const tcb = this.newTcb(local, seg.dstPort, remote, seg.srcPort, { ...l.childOpts }, now);
+    const tcb = this.newTcb(local, seg.dstPort, remote, seg.srcPort, l.childOpts, now);
     this.setIss(tcb, seqAdd(seg.ack, -1));
     tcb.sndUna = tcb.sndNxt = seg.ack; // our SYN, acknowledged by this ACK
     tcb.rttSeq = undefined; // no RTT sample: the SYN-ACK's send time was not kept
@@ -1095,11 +1094,11 @@ export class TcpLayer {
 
   /** The route for a connection, cached until the routing generation changes. */
   routeFor(tcb: Tcb): TcpRoute | undefined {
-    const c = this.routes.get(tcb);
-    if (c !== undefined && c.gen === this.ip.generation) return c.route;
+    const gen = this.ip.generation;
+    if (tcb.route !== undefined && tcb.routeGen === gen) return tcb.route;
     const route = this.ip.route(tcb.remote, tcb.local);
-    if (route === undefined) return undefined;
-    this.routes.set(tcb, { route, gen: this.ip.generation });
+    tcb.route = route;
+    tcb.routeGen = gen;
     return route;
   }
 
@@ -1167,6 +1166,13 @@ export class TcpLayer {
       algorithm: tcb.opts.congestion ?? cfg.congestion, mss: tcb.mss, initialCwnd: cfg.initialCwnd, sndUna: tcb.sndNxt,
       sack: tcb.sackOk, rack: cfg.rack, frto: true, ecn: tcb.ecnOk, slowStartAfterIdle: true, rtt: tcb.rtt, now,
     });
+    const minRtt = tcb.minRttBeforeCc;
+    if (minRtt !== undefined) {
+      // The RTT samples of ACKs that came before data transfer (congestionAck), as the
+      // controller would have taken them: RACK's and the algorithm's min_RTT.
+      cc.rack.onRttSample(minRtt);
+      cc.cc.pktsAcked(0, minRtt, now);
+    }
     tcb.cc = cc;
     return cc;
   }

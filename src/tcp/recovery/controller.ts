@@ -17,11 +17,11 @@ import type { Duration, Instant } from '../../time/instant.js';
 import { earliest } from '../../time/instant.js';
 import { type Seq, seqAdd, seqGe, seqGt } from '../seq.js';
 import type { RttEstimator } from '../rtt.js';
-import { type CongestionAlgorithm, type CongestionControl, createCongestionControl, restartWindow, initialWindow, INFINITE_SSTHRESH } from '../congestion/cc.js';
+import { type CongestionAlgorithm, type CongestionControl, type AckSample, createCongestionControl, restartWindow, initialWindow, INFINITE_SSTHRESH } from '../congestion/cc.js';
 import { type CaState, caStateOf, inCwndReduction } from '../congestion/ca-state.js';
 import { DUP_THRESH, NewRenoRecovery } from '../congestion/newreno.js';
 import { EcnSender, type EcnSegmentKind } from '../congestion/ecn.js';
-import { type NextSeg, type SackRange, Scoreboard, type AckUpdate } from './scoreboard.js';
+import { type NextSeg, type SackRange, type SentSegment, Scoreboard, type AckUpdate } from './scoreboard.js';
 import { Prr, type PrrBound } from './prr.js';
 import { RackTlp, type ProbeDecision } from './rack.js';
 import { Frto, type FrtoAction, Undo } from './undo.js';
@@ -107,6 +107,14 @@ export type TimerAction =
   /** The TLP timer fired: send this probe (then call onTransmit with `probe: true`). */
   | { kind: 'probe'; probe: ProbeDecision };
 
+// Argument objects for calls made on every ACK, shared by all controllers: each callee reads
+// them before returning and keeps nothing (an object literal per call was ~10% of the bytes a
+// bulk transfer allocated).
+const NO_SACK: readonly SackRange[] = [];
+const PROBE_ACK: { ack: Seq; dsack: SackRange | undefined; isDupAck: boolean; hasSack: boolean } = { ack: 0 as Seq, dsack: undefined, isDupAck: false, hasSack: false };
+const ACK_SAMPLE: AckSample = { now: 0 as Instant, acked: 0, inflight: 0, cwndLimited: false, srtt: undefined };
+const PTO_QUERY = { sackOk: true, inRecovery: false, segsSacked: 0, flight: 0 };
+
 /** One connection's congestion control and loss recovery. */
 export class CongestionController {
   /** The algorithm with cwnd and ssthresh. */
@@ -149,6 +157,21 @@ export class CongestionController {
   private lastSendAt: Instant | undefined;
   // F-RTO step 2b: new segments to send before any retransmission.
   private frtoNewSegments = 0;
+  // What onAck returns, reused (valid until the next onAck on this controller).
+  private readonly outcome: AckOutcome = { delivered: 0, newlyLost: 0, enteredRecovery: false, exitedRecovery: false, undone: false, restartRto: false, frto: 'none', probeRepairedLoss: false };
+  // The ACK being processed, for `onDelivered` (set by onAck; one callback per controller, not a closure per ACK).
+  private deliveredAck: AckInfo | undefined;
+  private deliveredNow = 0 as Instant;
+  // RFC 8985 §6.2 step 2's TSecr test only for segments the ACK covers cumulatively: an ACK
+  // that SACKs an out-of-order segment echoes TS.Recent of the last in-order one (RFC 7323
+  // §4.3: TS.Recent moves only when the segment covers Last.ACK.sent), so for a SACKed
+  // retransmission (a tail loss probe above a hole) the echo always predates it and the test
+  // would discard the one delivery that proves the hole lost. Such segments get the min_RTT
+  // test alone, as Linux's tcp_rack_advance applies to every retransmission.
+  private readonly onDelivered = (s: Readonly<SentSegment>): void => {
+    const a = this.deliveredAck!;
+    this.rack.onDelivered(s, this.deliveredNow, seqGe(a.ack, s.end) ? a.echoedAt : undefined);
+  };
 
   /** A controller for a connection set up as `o` says. */
   constructor(o: ControllerOptions) {
@@ -264,29 +287,32 @@ export class CongestionController {
 
   // ------------------------------------------------------------------ input side
 
-  /** An acceptable ACK arrived (after the RTT estimator was fed). See AckInfo. */
+  /** An acceptable ACK arrived (after the RTT estimator was fed). See AckInfo. The outcome object is reused by the next call. */
   onAck(now: Instant, a: AckInfo): AckOutcome {
-    const out: AckOutcome = { delivered: 0, newlyLost: 0, enteredRecovery: false, exitedRecovery: false, undone: false, restartRto: false, frto: 'none', probeRepairedLoss: false };
+    const out = this.outcome;
+    out.delivered = out.newlyLost = 0;
+    out.enteredRecovery = out.exitedRecovery = out.undone = out.restartRto = out.probeRepairedLoss = false;
+    out.frto = 'none';
     const priorInflight = this.pipe;
     const priorUna = this.sb.highAck;
-    const rack = this.useRack ? this.rack : undefined;
-    // RFC 8985 §6.2 step 2's TSecr test only for segments this ACK covers cumulatively: an ACK
-    // that SACKs an out-of-order segment echoes TS.Recent of the last in-order one (RFC 7323
-    // §4.3: TS.Recent moves only when the segment covers Last.ACK.sent), so for a SACKed
-    // retransmission (a tail loss probe above a hole) the echo always predates it and the test
-    // would discard the one delivery that proves the hole lost. Such segments get the min_RTT
-    // test alone, as Linux's tcp_rack_advance applies to every retransmission.
-    const u: AckUpdate = this.sb.onAck(a.ack, this.opts.sack ? a.sack : [], rack === undefined ? undefined : (s) => rack.onDelivered(s, now, seqGe(a.ack, s.end) ? a.echoedAt : undefined));
+    this.deliveredAck = a;
+    this.deliveredNow = now;
+    const u: AckUpdate = this.sb.onAck(a.ack, this.opts.sack ? a.sack : NO_SACK, this.useRack ? this.onDelivered : undefined);
     const cumAcked = u.cumAcked;
     const advanced = seqGt(this.sb.highAck, priorUna);
     out.delivered = u.delivered;
     if (a.rttSample !== undefined) this.rack.onRttSample(a.rttSample);
     this.cc.pktsAcked(u.delivered, a.rttSample, now);
     if (u.dsack !== undefined) this.undo.onDsack(u.dsack, this.cc.mss);
-    if (rack !== undefined) rack.onAck(this.sb.highAck, this.sb.highData, u.dsack !== undefined);
+    if (this.useRack) this.rack.onAck(this.sb.highAck, this.sb.highData, u.dsack !== undefined);
 
     // RFC 8985 §7.4: what the ACK says about an outstanding probe.
-    const tlp = this.rack.onAckForProbe({ ack: a.ack, dsack: u.dsack, isDupAck: a.dupAck, hasSack: a.sack.length > 0 });
+    const probeAck = PROBE_ACK;
+    probeAck.ack = a.ack;
+    probeAck.dsack = u.dsack;
+    probeAck.isDupAck = a.dupAck;
+    probeAck.hasSack = a.sack.length > 0;
+    const tlp = this.rack.onAckForProbe(probeAck);
     if (tlp === 'loss-repaired' && (this.state === 'open' || this.state === 'disorder')) {
       // Linux tcp_process_tlp_ack: a one-shot CWR reduction straight to ssthresh.
       out.probeRepairedLoss = true;
@@ -329,7 +355,13 @@ export class CongestionController {
       // RFC 5681 grows cwnd on ACKs of new data; like Linux's tcp_may_raise_cwnd, once
       // reordering has been seen any forward progress (SACKed data too) counts, or a flow whose
       // data mostly arrives out of order would hardly grow at all.
-      this.cc.congAvoid({ now, acked: u.delivered, inflight: priorInflight, cwndLimited: a.cwndLimited, srtt: this.opts.rtt.srtt });
+      const sample = ACK_SAMPLE;
+      sample.now = now;
+      sample.acked = u.delivered;
+      sample.inflight = priorInflight;
+      sample.cwndLimited = a.cwndLimited;
+      sample.srtt = this.opts.rtt.srtt;
+      this.cc.congAvoid(sample);
     }
 
     // TLP (RFC 8985 §7.2): re-arm on an ACK that cumulatively acknowledges new data.
@@ -536,7 +568,11 @@ export class CongestionController {
 
   private armPto(now: Instant): void {
     if (!this.useRack) return;
-    if (!this.rack.shouldArmPto({ sackOk: true, inRecovery: this.state !== 'open' && this.state !== 'disorder', segsSacked: this.sb.sackedSegs, flight: this.sb.flight })) return;
+    const q = PTO_QUERY;
+    q.inRecovery = this.state !== 'open' && this.state !== 'disorder';
+    q.segsSacked = this.sb.sackedSegs;
+    q.flight = this.sb.flight;
+    if (!this.rack.shouldArmPto(q)) return;
     const segs = Math.ceil(this.sb.flight / this.cc.mss);
     // RFC 8985 §7.2: never later than the RTO would fire. The RTO deadline lives with the TCB;
     // now + RTO bounds it from above (the timer may have been started earlier), and 2*SRTT is

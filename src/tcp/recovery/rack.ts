@@ -27,6 +27,12 @@ export function sentAfter(t1: Instant, seq1: Seq, t2: Instant, seq2: Seq): boole
   return t1 > t2 || (t1 === t2 && seqGt(seq1, seq2));
 }
 
+/** What RackTlp.detectLoss found: bytes newly marked lost, and when to look again (the reordering timer; undefined: none). */
+export interface LossDetection {
+  lost: number;
+  reoTimeout: Instant | undefined;
+}
+
 /** What to send when the PTO fires (RFC 8985 §7.3). */
 export type ProbeDecision =
   /** "Transmit the lowest-sequence unsent segment of up to SMSS": `len` new bytes at SND.NXT. */
@@ -71,6 +77,8 @@ export class RackTlp {
   tlpEndSeq: Seq | undefined;
   /** TLP.is_retrans: the outstanding probe was a retransmission. */
   tlpIsRetrans = false;
+  // What detectLoss returns, reused (valid until its next call).
+  private readonly detection: LossDetection = { lost: 0, reoTimeout: undefined };
 
   /** RFC 8985 §6.2 step 1: "Update RACK.min_RTT" with a valid RTT sample (Karn's rule is the caller's). */
   onRttSample(rtt: Duration): void {
@@ -148,9 +156,9 @@ export class RackTlp {
    * marked lost and awaiting retransmission) that was sent before RACK.xmit_ts is lost once
    * xmit_ts + RACK.rtt + RACK.reo_wnd has passed; otherwise the latest such moment ("timeout =
    * max(remaining, timeout)") is when to look again (the reordering timer). Marks go on the scoreboard. Returns the bytes newly marked
-   * and the timer deadline (undefined: no timer needed).
+   * and the timer deadline (undefined: no timer needed), in an object reused by the next call.
    */
-  detectLoss(sb: Scoreboard, now: Instant, inRecovery: boolean, srtt: Duration | undefined): { lost: number; reoTimeout: Instant | undefined } {
+  detectLoss(sb: Scoreboard, now: Instant, inRecovery: boolean, srtt: Duration | undefined): LossDetection {
     this.reoWnd = this.reorderWindow(inRecovery, sb.sackedSegs, srtt);
     const xmitTs = this.xmitTs;
     const endSeq = this.endSeq;
@@ -158,22 +166,26 @@ export class RackTlp {
     let timeout = 0;
     if (xmitTs !== undefined && endSeq !== undefined) {
       const horizon = this.rtt + this.reoWnd;
-      sb.forEachUnsacked((s) => {
-        if (s.lost && !s.retrans) return true; // already known lost, waiting to be resent
+      for (let i = sb.firstIndex, end = sb.endIndex; i < end; i++) {
+        const s = sb.segmentAt(i);
+        if (s.sacked || (s.lost && !s.retrans)) continue; // delivered, or known lost and waiting to be resent
         if (!sentAfter(xmitTs, endSeq, s.xmitTs, s.end)) {
           // Nothing above a segment sent only once was sent before it: new data goes out in
           // sequence order and a retransmission is later still. So the scan (in sequence order)
           // stops here, as Linux's walks its time-sorted queue only up to RACK.xmit_ts; without
           // this every ACK of a bulk transfer walked the whole window.
-          return s.everRetrans;
+          if (!s.everRetrans) break;
+          continue;
         }
         const remaining = s.xmitTs + horizon - now;
         if (remaining <= 0) lost += sb.markSegmentLost(s);
         else if (remaining > timeout) timeout = remaining;
-        return true;
-      });
+      }
     }
-    return { lost, reoTimeout: timeout > 0 ? ((now + timeout) as Instant) : undefined };
+    const r = this.detection;
+    r.lost = lost;
+    r.reoTimeout = timeout > 0 ? ((now + timeout) as Instant) : undefined;
+    return r;
   }
 
   /**

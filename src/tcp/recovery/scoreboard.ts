@@ -126,6 +126,23 @@ export class Scoreboard {
     return this.list.length - this.head;
   }
 
+  /**
+   * Index-based iteration over the outstanding segments in sequence order, without a callback:
+   * `segmentAt(i)` for `firstIndex <= i < endIndex`. Valid while the scoreboard keeps its shape
+   * (marking segments lost does not change it; ACKs and transmissions do).
+   */
+  get firstIndex(): number {
+    return this.head;
+  }
+  /** One past the last index (see `firstIndex`). */
+  get endIndex(): number {
+    return this.list.length;
+  }
+  /** The segment at index `i` (see `firstIndex`). */
+  segmentAt(i: number): SentSegment {
+    return this.at(i);
+  }
+
   /** The outstanding segments in sequence order (a live view: do not keep it across calls). */
   *segments(): IterableIterator<Readonly<SentSegment>> {
     for (let i = this.head; i < this.list.length; i++) yield this.at(i);
@@ -228,10 +245,17 @@ export class Scoreboard {
   private advance(ack: Seq, onDelivered: DeliveredCallback | undefined): void {
     const r = this.result;
     r.cumAcked = seqDiff(ack, this.highAck);
-    this.splitAt(ack);
     while (this.head < this.list.length) {
       const s = this.at(this.head);
-      if (seqGt(s.end, ack)) break;
+      if (seqGt(s.end, ack)) {
+        // An ACK inside a segment: split it there and take the part below (rare: ACKs mostly
+        // fall on segment boundaries, so no search per ACK).
+        if (seqLt(s.start, ack)) {
+          this.splitAt(ack);
+          continue;
+        }
+        break;
+      }
       const len = this.len(s);
       if (s.sacked) {
         this.sackedBytes -= len;
