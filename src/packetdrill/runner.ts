@@ -804,8 +804,8 @@ function scriptTcpText(spec: TcpPacketSpec): string {
 function fragmentMismatch(prev: TcpFields, cur: TcpFields, notLast: boolean): string | undefined {
   const loose = TcpFlag.FIN | TcpFlag.PSH | TcpFlag.CWR;
   if ((prev.flags & ~loose) !== (cur.flags & ~loose)) return 'packet flags differ';
-  if (((prev.seq + prev.payloadLen) >>> 0) !== cur.seq) return `tcp_seq: expected: ${(prev.seq + prev.payloadLen) >>> 0} vs actual: ${cur.seq}`;
-  if (prev.ack !== cur.ack) return `tcp_ack_seq: expected: ${prev.ack} vs actual: ${cur.ack}`;
+  if (((prev.seq + prev.payloadLen) >>> 0) !== cur.seq >>> 0) return `tcp_seq: expected: ${(prev.seq + prev.payloadLen) >>> 0} vs actual: ${cur.seq >>> 0}`;
+  if (prev.ack >>> 0 !== cur.ack >>> 0) return `tcp_ack_seq: expected: ${prev.ack >>> 0} vs actual: ${cur.ack >>> 0}`;
   if (prev.window !== cur.window) return `tcp_window: expected: ${prev.window} vs actual: ${cur.window}`;
   let a = 0;
   let b = 0;

@@ -165,7 +165,7 @@ describe('Reassembly', () => {
     h.put(80, 40); // straddles zero
     expect(h.blocks()).toEqual([[80, 120], [150, 200]]);
     const raw = h.r.blocks();
-    expect(raw[0]!.left).toBe(2 ** 32 - 20);
+    expect(raw[0]!.left).toBe(seq(2 ** 32 - 20));
     expect(raw[0]!.right).toBe(20);
     h.put(0, 80);
     h.put(120, 30);

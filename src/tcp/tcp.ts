@@ -515,7 +515,7 @@ export class TcpLayer {
     }
     const srcPort = (q[0]! << 8) | q[1]!;
     const dstPort = (q[2]! << 8) | q[3]!;
-    const seq = (((q[4]! << 24) | (q[5]! << 16) | (q[6]! << 8) | q[7]!) >>> 0) as Seq;
+    const seq = (((q[4]! << 24) | (q[5]! << 16) | (q[6]! << 8) | q[7]!) | 0) as Seq;
     const tcb = this.lookup(err.src, srcPort, err.dst, dstPort);
     if (tcb === undefined) {
       this.countDrop('icmp:no-connection');
@@ -1149,7 +1149,7 @@ export class TcpLayer {
     if (tcb.rtxSince === undefined) tcb.rtxSince = now;
     const end = seqAdd(seq, Math.max(len, 1));
     if (tcb.rtxHigh === undefined || seqGt(end, tcb.rtxHigh)) tcb.rtxHigh = end;
-    this.tracer?.({ kind: 'tcp-retransmit', at: now, stack: this.name, conn: this.ref(tcb), seq, len, why: 'retransmit' });
+    this.tracer?.({ kind: 'tcp-retransmit', at: now, stack: this.name, conn: this.ref(tcb), seq: seq >>> 0, len, why: 'retransmit' });
   }
 
   /**

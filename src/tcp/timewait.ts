@@ -199,11 +199,11 @@ export class TimeWaitTable {
   }
   /** SND.NXT at entry: the sequence number of ACKs sent from TIME-WAIT. */
   sndNxt(s: number): Seq {
-    return this.u32[s * U32_STRIDE + W_SND_NXT]! as Seq;
+    return (this.u32[s * U32_STRIDE + W_SND_NXT]! | 0) as Seq;
   }
   /** RCV.NXT: one past the peer's FIN. */
   rcvNxt(s: number): Seq {
-    return this.u32[s * U32_STRIDE + W_RCV_NXT]! as Seq;
+    return (this.u32[s * U32_STRIDE + W_RCV_NXT]! | 0) as Seq;
   }
   /** The receive window offered at entry, in bytes. */
   rcvWnd(s: number): number {

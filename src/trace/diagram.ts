@@ -224,7 +224,7 @@ export function buildDiagram(wire: readonly WireRecord[], states: readonly State
       } else if (fwd.base === undefined) {
         fwd.base = seg.seq;
       }
-      const rel = (f: Flow, n: number): number => (opts.absolute === true || f.base === undefined ? n : (n - f.base) >>> 0);
+      const rel = (f: Flow, n: number): number => (opts.absolute === true || f.base === undefined ? n >>> 0 : (n - f.base) >>> 0);
       const segLen = len + (syn ? 1 : 0) + (flags & TcpFlag.FIN ? 1 : 0);
       if (syn) {
         const key = flags & (TcpFlag.SYN | TcpFlag.ACK);

@@ -141,7 +141,7 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number, o
         const blocks: SackBlock[] = new Array<SackBlock>(n);
         for (let k = 0; k < n; k++) {
           const p = body + k * LEN_SACK_PER_BLOCK;
-          blocks[k] = { left: getU32(bytes, p) as Seq, right: getU32(bytes, p + 4) as Seq };
+          blocks[k] = { left: (getU32(bytes, p) | 0) as Seq, right: (getU32(bytes, p + 4) | 0) as Seq }; // signed (src/tcp/seq.ts)
         }
         o.sack = blocks;
         break;

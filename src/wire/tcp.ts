@@ -148,8 +148,8 @@ export function parseTcp(bytes: Uint8Array, pseudo: PseudoHeader | undefined, ou
   if (hlen > TCP_MIN_HEADER && parseTcpOptions(bytes, TCP_MIN_HEADER, hlen, r.options) !== undefined) return BAD_OPTION;
   r.srcPort = getU16(bytes, 0);
   r.dstPort = getU16(bytes, 2);
-  r.seq = getU32(bytes, 4) as Seq;
-  r.ack = getU32(bytes, 8) as Seq;
+  r.seq = (getU32(bytes, 4) | 0) as Seq; // signed, as TCP holds sequence numbers (src/tcp/seq.ts)
+  r.ack = (getU32(bytes, 8) | 0) as Seq;
   // RFC 9293 §3.1: the four Rsrvd bits "must be ignored in received segments if the
   // corresponding future features are not implemented"; we implement none (that includes
   // AccECN's AE bit, and the historic ECN nonce bit, RFC 8311 §3).

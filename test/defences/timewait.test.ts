@@ -118,7 +118,7 @@ function clientTimeWait(h: Harness, ts = true): { port: number; sndNxt: number }
   h.flush();
   const syn = h.takeSent()[0]!.seg;
   const port = syn.srcPort;
-  const u = (n: number) => (syn.seq + n) >>> 0;
+  const u = (n: number) => (syn.seq + n) | 0;
   const opts = ts ? { timestamp: { tsval: 100, tsecr: syn.options.timestamp!.tsval } } : {};
   h.peerSends({ flags: 'SYN+ACK', seq: 5000, ack: u(1), srcPort: SERVER_PORT, dstPort: port, options: opts });
   s.close();
@@ -141,7 +141,7 @@ describe('tcp_tw_reuse (Linux tcp_twsk_unique)', () => {
     expect(s.connect(REMOTE, SERVER_PORT)).toBe('EINPROGRESS');
     h.flush();
     const syn = h.takeSent()[0]!.seg;
-    expect([syn.srcPort, syn.seq]).toEqual([tw.port, (tw.sndNxt + 65537) >>> 0]);
+    expect([syn.srcPort, syn.seq]).toEqual([tw.port, (tw.sndNxt + 65537) | 0]);
     expect([h.tcp.counters.TWRecycled, h.tcp.timeWaitCount]).toEqual([1, 0]);
   });
 
@@ -180,7 +180,7 @@ describe('tcp_tw_reuse (Linux tcp_twsk_unique)', () => {
     expect(s.bind(LOCAL, tw.port)).toBeUndefined();
     expect(s.connect(REMOTE, SERVER_PORT)).toBe('EINPROGRESS');
     h.flush();
-    expect(h.takeSent()[0]!.seg.seq).toBe((tw.sndNxt + 65537) >>> 0);
+    expect(h.takeSent()[0]!.seg.seq).toBe((tw.sndNxt + 65537) | 0);
     const hn = new Harness();
     const twn = clientTimeWait(hn, false);
     const sn = hn.sockets.socket();

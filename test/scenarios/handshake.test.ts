@@ -22,7 +22,7 @@ describe('establishment (RFC 9293 §3.5)', () => {
     const synAck = framesWhere(s, 'server', isSynAck);
     expect(syn).toHaveLength(1);
     expect(synAck).toHaveLength(1);
-    expect(synAck[0]!.seg.ack).toBe((syn[0]!.seg.seq + 1) >>> 0);
+    expect(synAck[0]!.seg.ack).toBe((syn[0]!.seg.seq + 1) | 0);
     expect(statesOf(s, 'client')).toBe('SYN-SENT>ESTABLISHED');
     expect(statesOf(s, 'server')).toBe('LISTEN>SYN-RECEIVED>ESTABLISHED');
     // One RTT (2 x 10 ms) after the SYN the client is ESTABLISHED; the server half an RTT later.
@@ -112,7 +112,7 @@ describe('establishment (RFC 9293 §3.5)', () => {
     expect(rst).toHaveLength(1);
     expect(rst[0]!.seg.flags).toBe(0x14);
     expect(rst[0]!.seg.seq).toBe(0);
-    expect(rst[0]!.seg.ack).toBe((syn.seg.seq + 1) >>> 0);
+    expect(rst[0]!.seg.ack).toBe((syn.seg.seq + 1) | 0);
     expect(r.facts).toMatchObject({ error: 'ECONNREFUSED', serverOutRsts: 1, clientAttemptFails: 1 });
     expect(framesWhere(s, 'client', isSyn)).toHaveLength(1); // no retry after a refusal
   });

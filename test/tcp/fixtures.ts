@@ -70,11 +70,11 @@ export class Conn {
 
   /** Our ISS + n. */
   u(n: number): number {
-    return (this.iss + n) >>> 0;
+    return (this.iss + n) | 0;
   }
   /** The peer's ISS + n. */
   p(n: number): number {
-    return (this.irs + n) >>> 0;
+    return (this.irs + n) | 0;
   }
 
   /** The peer sends `seg` on this connection's 4-tuple; returns what we sent in reply. */
@@ -175,7 +175,7 @@ export function synReceived(o: FixtureOptions = {}): Conn {
   expect(sent.length).toBe(1);
   const synAck = sent[0]!.seg;
   expect(flagsToString(synAck.flags)).toBe('SYN+ACK');
-  expect(synAck.ack).toBe((irs + 1) >>> 0);
+  expect(synAck.ack).toBe((irs + 1) | 0);
   const c = new Conn(h, SERVER_PORT, CLIENT_PORT, synAck.seq, irs, o.peerWindow ?? 65535);
   c.listener = listener;
   c.ourSyn = synAck;

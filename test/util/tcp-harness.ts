@@ -167,9 +167,9 @@ export class Harness {
 
 /** `SYN+ACK seq=.. ack=.. len=..` for readable assertions. */
 export function summarize(r: TcpRepr): string {
-  const ack = r.flags & TcpFlag.ACK ? ` ack=${r.ack}` : '';
+  const ack = r.flags & TcpFlag.ACK ? ` ack=${r.ack >>> 0}` : '';
   const len = r.payload.length > 0 ? ` len=${r.payload.length}` : '';
-  return `${flagsToString(r.flags)} seq=${r.seq}${ack}${len}`;
+  return `${flagsToString(r.flags)} seq=${r.seq >>> 0}${ack}${len}`;
 }
 
 /** Two TCP layers joined by an in-memory wire with a one-way delay, in virtual time. */

@@ -114,6 +114,8 @@ const NO_SACK: readonly SackRange[] = [];
 const PROBE_ACK: { ack: Seq; dsack: SackRange | undefined; isDupAck: boolean; hasSack: boolean } = { ack: 0 as Seq, dsack: undefined, isDupAck: false, hasSack: false };
 const ACK_SAMPLE: AckSample = { now: 0 as Instant, acked: 0, inflight: 0, cwndLimited: false, srtt: undefined };
 const PTO_QUERY = { sackOk: true, inRecovery: false, segsSacked: 0, flight: 0 };
+const RFC6675_RULES = { rule3: true, rescue: true };
+const RACK_RULES = { rule3: false, rescue: false };
 
 /** One connection's congestion control and loss recovery. */
 export class CongestionController {
@@ -253,7 +255,7 @@ export class CongestionController {
     // retransmits only what RACK marked lost: the rescue retransmission would otherwise resend a
     // segment whose first retransmission is still in flight whenever the hole is the last unSACKed one.
     const rfc6675 = recovering && this.opts.sack && !this.useRack;
-    return this.sb.nextSeg(unsent, { rule3: rfc6675, rescue: rfc6675 });
+    return this.sb.nextSeg(unsent, rfc6675 ? RFC6675_RULES : RACK_RULES);
   }
 
   /** The ECN codepoint and extra flags (CWR) for a segment of `kind` (RFC 3168 §6.1.2, §6.1.5). */

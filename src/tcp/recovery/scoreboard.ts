@@ -26,6 +26,9 @@ import { type Seq, seqAdd, seqDiff, seqGt, seqLt, seqMax } from '../seq.js';
 /** RFC 6675 §2 DupThresh: "The number of duplicate acknowledgments required to trigger a fast retransmission ... set to 3". */
 export const DUP_THRESH = 3;
 
+/** NextSeg()'s default: every rule of RFC 6675 §4. */
+const ALL_RULES = { rule3: true, rescue: true };
+
 /** One run of sent sequence space with the same history. */
 export interface SentSegment {
   /** First sequence number. */
@@ -110,6 +113,7 @@ export class Scoreboard {
   private readonly pool: SentSegment[] = [];
   private readonly result: AckUpdate = { cumAcked: 0, newlySacked: 0, delivered: 0, dsack: undefined, invalidBlocks: 0, newSackInfo: false };
   private readonly dsackRange: SackRange = { start: 0 as Seq, end: 0 as Seq };
+  private readonly chosen: NextSeg = { rule: 1, start: 0 as Seq, len: 0 };
 
   /** An empty scoreboard at SND.UNA = SND.NXT = `sndUna`; `mss` is the SMSS and `dupThresh` RFC 6675's DupThresh. */
   constructor(sndUna: Seq, public mss: number, readonly dupThresh = DUP_THRESH) {
@@ -447,9 +451,10 @@ export class Scoreboard {
    * and (4) are SHOULDs; `rescue` false leaves rule (4) out (it is only for recovery, not RTO).
    * Rule (1) takes lost-marked segments not yet retransmitted; with IsLost() marks that is the
    * RFC's "S2 > HighRxt, S2 < highest SACK, IsLost(S2)", with RACK marks it also retransmits
-   * segments lost above the highest SACK, which RACK may find (RFC 8985 §6.2).
+   * segments lost above the highest SACK, which RACK may find (RFC 8985 §6.2). The answer is
+   * one object reused by the next call.
    */
-  nextSeg(unsent: number, opts: { rule3?: boolean; rescue?: boolean } = {}): NextSeg | undefined {
+  nextSeg(unsent: number, opts: { rule3?: boolean; rescue?: boolean } = ALL_RULES): NextSeg | undefined {
     const mss = this.mss;
     // (1) lost, unSACKed, not retransmitted since marked (none if nothing is marked lost: the
     // common case, checked in O(1)).
@@ -460,7 +465,7 @@ export class Scoreboard {
         const s = this.at(i);
         if (s.lost && !s.retrans) {
           this.rtxHint = s.start;
-          return { rule: 1, start: s.start, len: Math.min(this.len(s), mss) };
+          return this.choose(1, s.start, Math.min(this.len(s), mss));
         }
       }
       this.rtxHint = this.highData;
@@ -468,7 +473,7 @@ export class Scoreboard {
     // (2) "If no sequence number 'S2' per rule (1) exists but there exists available unsent data
     // and the receiver's advertised window allows, the sequence range of one segment of up to
     // SMSS octets of previously unsent data starting with sequence number HighData+1 MUST be returned."
-    if (unsent > 0) return { rule: 2, start: this.highData, len: Math.min(unsent, mss) };
+    if (unsent > 0) return this.choose(2, this.highData, Math.min(unsent, mss));
     const highSack = this.highestSacked();
     // (3) "an unSACKed sequence number 'S3' that meets the criteria for detecting loss given in
     // steps (1.a) and (1.b) above (specifically excluding step (1.c))".
@@ -477,7 +482,7 @@ export class Scoreboard {
         const s = this.at(i);
         if (!seqLt(s.start, highSack)) break;
         if (s.sacked || s.retrans || seqLt(s.start, this.highRxt)) continue;
-        return { rule: 3, start: s.start, len: Math.min(this.len(s), mss) };
+        return this.choose(3, s.start, Math.min(this.len(s), mss));
       }
     }
     // (4) "If HighACK is greater than RescueRxt (or RescueRxt is undefined), then one segment of
@@ -488,7 +493,7 @@ export class Scoreboard {
         const s = this.at(i);
         if (s.sacked) continue;
         const len = Math.min(this.len(s), mss);
-        return { rule: 4, start: seqAdd(s.end, -len), len };
+        return this.choose(4, seqAdd(s.end, -len), len);
       }
     }
     return undefined;
@@ -515,6 +520,15 @@ export class Scoreboard {
     const s = this.list[i];
     if (s === undefined) throw new Error(`scoreboard index ${i} out of range`);
     return s;
+  }
+
+  // NextSeg()'s answer, in the one object it returns (valid until the next call).
+  private choose(rule: NextSeg['rule'], start: Seq, len: number): NextSeg {
+    const n = this.chosen;
+    n.rule = rule;
+    n.start = start;
+    n.len = len;
+    return n;
   }
 
   private lowerRtxHint(q: Seq): void {
