@@ -56,7 +56,7 @@ export function openTapHost(o: TapHostOptions = {}): TapHost {
   const tap = TapPort.open({ ...o.device, driver });
   try {
     const stack = new Stack({ rng: new CryptoRng(), name: o.name ?? 'synack', clock: () => driver.now(), ...(o.tcp !== undefined ? { tcp: o.tcp } : {}) });
-    const wrapped = o.wrap?.(tap, driver) ?? { port: tap };
+    const wrapped: { port: Port; pollables?: readonly Pollable[] } = o.wrap?.(tap, driver) ?? { port: tap };
     const ifindex = stack.addInterface({
       port: wrapped.port, name: tap.name,
       ...(o.ipv4 !== undefined ? { ipv4: o.ipv4 } : {}),

@@ -94,14 +94,21 @@ export class Interface {
   /** Our address equal to the bytes at `off` (without allocating), or undefined. */
   matchAddress(bytes: Uint8Array, off: number, family: 4 | 6): IpAddr | undefined {
     const list = family === 4 ? this.ipv4 : this.ipv6;
-    for (const a of list) if (a.addr.equalsBytes(bytes, off)) return a.addr;
+    // Indexed loops here and below: these run for every packet, and a for-of that V8 did not
+    // inline allocated an iterator each time (seen in the bulk benchmark's heap profile).
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!.addr;
+      if (a.equalsBytes(bytes, off)) return a;
+    }
     return undefined;
   }
 
   /** Whether the IPv4 address is the limited broadcast or the directed broadcast of one of our prefixes (RFC 1122 §3.2.1.3). */
   isBroadcast4(u32: number): boolean {
     if (u32 === 0xffffffff) return true;
-    for (const a of this.ipv4) {
+    const list = this.ipv4;
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!;
       if (a.prefixLen >= 31) continue; // RFC 3021: /31 and /32 have no broadcast address
       const host = 0xffffffff >>> a.prefixLen;
       if (((u32 & ~host) >>> 0) === ((a.addr.v4 & ~host) >>> 0) && (u32 & host) >>> 0 === host) return true;

@@ -6,15 +6,15 @@
 // multihoming), RFC 791 §3.2, RFC 8200 §4-5 (extension headers, fragmentation, minimum MTU).
 import { IpAddr } from '../wire/ip-addr.js';
 import { EtherType, ETHERNET_HEADER_LEN, MacAddr } from '../wire/ethernet.js';
-import { emitIpv4, IPV4_HEADER_LEN, IpProtocol, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
+import { emitIpv4, IPV4_HEADER_LEN, IpProtocol, newIpv4Header, parseIpv4, readIpv4, type Ipv4Repr } from '../wire/ipv4.js';
 import { emitIpv6, IPV6_HEADER_LEN, parseIpv6, parseIpv6Extensions, type Ipv6Repr, Ipv6ExtHeader } from '../wire/ipv6.js';
-import { getU16, setU16, setU32 } from '../wire/net-order.js';
+import { getU16, getU32, setU16, setU32 } from '../wire/net-order.js';
 import type { WireError } from '../wire/error.js';
 import { type Instant, earliest } from '../time/instant.js';
 import type { Rng } from '../util/rng.js';
 import { assertNever } from '../util/result.js';
 import { type IfAddr, type Interface, LOOPBACK_IFINDEX, multicastMac4 } from './interface.js';
-import { type Route, RoutingTable } from './route.js';
+import { type MutableRoute, type Route, RoutingTable } from './route.js';
 import { type NeighborConfig, NeighborCache } from './neighbor.js';
 import { Reassembler, REASSEMBLY_MEMORY_LIMIT, type ReassemblyDrop } from './reassembly.js';
 import { PmtuCache } from './pmtu.js';
@@ -25,6 +25,7 @@ import type { IcmpRateLimitConfig } from './ratelimit.js';
 import { Icmp } from './icmp.js';
 import { Arp } from './arp.js';
 import { Ndp } from './ndp.js';
+import { FrameAllocator } from './frames.js';
 
 /** TTL of the datagrams we originate: Linux's `ip_default_ttl` (RFC 1122 §3.2.1.7: the default "SHOULD" be configurable; RFC 1700 suggested 64). */
 export const DEFAULT_TTL = 64;
@@ -38,6 +39,8 @@ const MAX_IPV6_PAYLOAD = 65535;
 const ALL_HOSTS4 = 0xe0000001;
 /** Bytes of an IPv6 Fragment header (RFC 8200 §4.5). */
 const FRAGMENT_HEADER_LEN = 8;
+/** Entries in the cache of IPv4 source addresses (`IpLayer.source4`): a power of two. */
+const SOURCE_CACHE_SIZE = 64;
 
 /** Entries in the route cache (IpLayer.route): a power of two. */
 const ROUTE_CACHE_SIZE = 256;
@@ -113,9 +116,22 @@ export class IpLayer {
   readonly ndp: Ndp;
 
   private readonly transports: (TransportHandler | undefined)[] = new Array<TransportHandler | undefined>(256).fill(undefined);
-  private readonly pkt: PacketInfo;
+  private readonly pkt = new ReceivedPacket();
+  /** Where frames come from (frames.ts: slabs, never a backing store per frame). */
+  private readonly frames = new FrameAllocator();
+  /** The IPv4 header of the packet being received, read in place (no object per packet). */
+  private readonly h4 = newIpv4Header();
+  /**
+   * IPv4 source addresses seen lately, direct-mapped by value: a peer's packets share one
+   * immutable IpAddr instead of each making its own (`PacketInfo` lets handlers keep it).
+   */
+  private readonly sources4: (IpAddr | undefined)[] = new Array<IpAddr | undefined>(SOURCE_CACHE_SIZE).fill(undefined);
   private readonly routeCache: (Route | undefined)[] = new Array<Route | undefined>(ROUTE_CACHE_SIZE).fill(undefined);
   private readonly routeCacheHint: (IpAddr | undefined)[] = new Array<IpAddr | undefined>(ROUTE_CACHE_SIZE).fill(undefined);
+  /** The one answer `routeTransient` reuses on a cache miss. */
+  private readonly transientRoute: MutableRoute = {
+    family: 4, dst: IpAddr.any(4), ifindex: 0, src: IpAddr.any(4), nextHop: IpAddr.any(4), mtu: 0, linkHeaderLength: 0, checksumOffload: false, generation: 0,
+  };
   private loopQueue: Uint8Array[] = [];
   private loopAt: Instant | undefined;
   private nextId4: number;
@@ -155,7 +171,6 @@ export class IpLayer {
     this.nextId6 = options.rng.nextU32();
     const any4 = IpAddr.any(4);
     const any6 = IpAddr.any(6);
-    this.pkt = { ifindex: 0, src: any4, dst: any4, family: 4, ecn: 0, ttl: 0, multicast: false, checksumOffload: false, packet: new Uint8Array(0) };
     this.repr4 = { src: any4, dst: any4, protocol: 0, ttl: DEFAULT_TTL, dscp: 0, ecn: 0, identification: 0, dontFragment: false, moreFragments: false, fragmentOffset: 0, payloadLen: 0 };
     this.repr6 = { src: any6, dst: any6, nextHeader: 0, hopLimit: DEFAULT_HOP_LIMIT, dscp: 0, ecn: 0, flowLabel: 0, payloadLen: 0 };
   }
@@ -226,14 +241,42 @@ export class IpLayer {
     return answer;
   }
 
+  /**
+   * `route` for a reply that keeps no state (a SYN cookie's SYN-ACK, an ACK from a TIME-WAIT
+   * record): the same answer, valid only until the next call. A hit in the route cache is
+   * returned as `route` would; a miss is written into one reused object and not cached, so a
+   * flood from spoofed sources neither makes a Route per packet (30% of the bytes a SYN answered
+   * with a cookie allocated) nor evicts the routes of real connections from the cache.
+   */
+  routeTransient(dst: IpAddr, srcHint?: IpAddr): Route | undefined {
+    const slot = (dst.hash() ^ (srcHint === undefined ? 0 : srcHint.hash() * 31)) & (ROUTE_CACHE_SIZE - 1);
+    const cached = this.routeCache[slot];
+    if (cached !== undefined && cached.generation === this.routes.generation && cached.dst.equals(dst) && sameHint(this.routeCacheHint[slot], srcHint)) return cached;
+    const r = this.routes.route(dst, srcHint, this.transientRoute);
+    if (r === undefined) return undefined;
+    const pmtu = this.pmtu.get(dst);
+    if (pmtu !== undefined && pmtu < r.mtu) this.transientRoute.mtu = pmtu;
+    return r;
+  }
+
   /** Where the transport header starts in a frame for `route`: link header plus IP header. */
   l4Offset(route: Route): number {
     return route.linkHeaderLength + (route.family === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN);
   }
 
-  /** One allocation: the whole frame, with room for link, IP and `l4Length` transport bytes. */
-  allocFrame(route: Route, l4Length: number): Uint8Array {
-    return new Uint8Array(this.l4Offset(route) + l4Length);
+  /**
+   * The whole frame, with room for link, IP and `l4Length` transport bytes: a view carved from
+   * a slab (frames.ts) or a frame the link recycles (Port.allocFrame), never sharing a byte with
+   * another frame in use. Zero-filled, unless `writesAll` says the caller writes every one of
+   * its transport bytes (then it may hold an earlier frame's bytes).
+   */
+  allocFrame(route: Route, l4Length: number, writesAll = false): Uint8Array {
+    const n = this.l4Offset(route) + l4Length;
+    // A link that recycles frames (Port.allocFrame: the in-memory PointToPoint) hands out its own.
+    // The link and IP headers are always written whole (output, emitIpv4, emitIpv6), so a caller
+    // that writes all its transport bytes may take a reused frame without zeroing.
+    const port = this.interfaces.get(route.ifindex)?.port;
+    return port?.allocFrame !== undefined ? port.allocFrame(n, !writesAll) : this.frames.alloc(n);
   }
 
   /**
@@ -270,7 +313,6 @@ export class IpLayer {
       return this.fragment(route, ifc, frame, protocol, l4Length, ecn, ttl, now);
     }
     const at = ifc.linkHeaderLength;
-    const out = at === 0 ? frame : frame.subarray(at);
     if (family === 4) {
       const r = this.repr4;
       r.src = route.src;
@@ -284,7 +326,7 @@ export class IpLayer {
       r.moreFragments = false;
       r.fragmentOffset = 0;
       r.payloadLen = l4Length;
-      emitIpv4(r, out);
+      emitIpv4(r, frame, at);
     } else {
       const r = this.repr6;
       r.src = route.src;
@@ -293,7 +335,7 @@ export class IpLayer {
       r.hopLimit = ttl;
       r.ecn = ecn;
       r.payloadLen = l4Length;
-      emitIpv6(r, out);
+      emitIpv6(r, frame, at);
     }
     this.output(ifc, route.nextHop, frame, family, now);
     return undefined;
@@ -393,7 +435,7 @@ export class IpLayer {
     }
     if (ifc.medium === 'ip') {
       const v = frame.length === 0 ? 0 : frame[0]! >>> 4;
-      if (v === 4) this.input4(ifc, frame, now);
+      if (v === 4) this.input4(ifc, frame, 0, now);
       else if (v === 6) this.input6(ifc, frame, now);
       else countDrop(this.counters, DROP_IP_VERSION);
       return;
@@ -413,48 +455,55 @@ export class IpLayer {
       countDrop(this.counters, DROP_ETH_BAD_SOURCE); // a group address is never a source (IEEE 802.3 §3.2.3)
       return;
     }
-    const payload = frame.subarray(ETHERNET_HEADER_LEN);
     switch (getU16(frame, 12)) {
       case EtherType.IPv4:
-        this.input4(ifc, payload, now);
+        // Read in place: no view of the Ethernet payload (item 3 of docs/performance.md).
+        this.input4(ifc, frame, ETHERNET_HEADER_LEN, now);
         return;
       case EtherType.IPv6:
-        this.input6(ifc, payload, now);
+        this.input6(ifc, frame.subarray(ETHERNET_HEADER_LEN), now);
         return;
       case EtherType.ARP:
-        this.arp.input(ifc, payload, now);
+        this.arp.input(ifc, frame.subarray(ETHERNET_HEADER_LEN), now);
         return;
       default:
         countDrop(this.counters, DROP_ETH_TYPE);
     }
   }
 
-  private input4(ifc: Interface, b: Uint8Array, now: Instant): void {
+  /**
+   * The IPv4 datagram at `b[off..]` (the frame as received, read in place): its header goes into
+   * the reused `h4`, the addresses are compared as bytes, and only a view of the payload is
+   * made, by whoever keeps it (no packet object and no address objects per datagram).
+   */
+  private input4(ifc: Interface, b: Uint8Array, off: number, now: Instant): void {
     const c = this.counters.ip;
     c.InReceives++;
-    const r = parseIpv4(b);
-    if (!r.ok) {
-      headerError(c, r.error);
-      countDrop(this.counters, V4_KEYS[r.error]);
+    const h = this.h4;
+    const e = readIpv4(b, off, b.length - off, true, h);
+    if (e !== undefined) {
+      headerError(c, e);
+      countDrop(this.counters, V4_KEYS[e]);
       return;
     }
-    const h = r.value;
     // RFC 1122 §3.2.1.3: "A host MUST silently discard an incoming datagram containing an IP
     // source address that is invalid by the rules of this section" (broadcast, multicast,
     // and 127/8 arriving from outside).
-    if (h.src.isMulticastOrBroadcast || ifc.isBroadcast4(h.src.v4) || (!ifc.isLoopback && h.src.isLoopback)) {
+    const src4 = getU32(b, off + 12);
+    if (src4 >>> 28 === 0xe || src4 === 0xffffffff || ifc.isBroadcast4(src4) || (!ifc.isLoopback && src4 >>> 24 === 127)) {
       c.InAddrErrors++;
       countDrop(this.counters, 'ipv4:bad-source');
       return;
     }
-    let dst = this.localDst(ifc, b, 16, 4);
+    let dst = this.localDst(ifc, b, off + 16, 4);
     let multicast = false;
     if (dst === undefined) {
-      if (ifc.isBroadcast4(h.dst.v4) || h.dst.v4 === ALL_HOSTS4) {
+      const dst4 = getU32(b, off + 16);
+      if (ifc.isBroadcast4(dst4) || dst4 === ALL_HOSTS4) {
         multicast = true;
-        dst = h.dst;
-      } else if (ifc.isLoopback && h.dst.isLoopback) {
-        dst = h.dst;
+        dst = IpAddr.v4(dst4);
+      } else if (ifc.isLoopback && dst4 >>> 24 === 127) {
+        dst = IpAddr.v4(dst4);
       } else {
         // RFC 1122 §3.3.1.1: a host does not forward; datagrams for others are discarded.
         c.InAddrErrors++;
@@ -462,20 +511,22 @@ export class IpLayer {
         return;
       }
     }
-    let payload = h.payload;
-    let ecn = h.ecn;
-    let packet = b.length === h.headerLen + h.payloadLen ? b : b.subarray(0, h.headerLen + h.payloadLen);
+    const src = this.source4(src4);
+    const headerLen = h.headerLen;
+    const totalLen = h.totalLen;
     if (h.moreFragments || h.fragmentOffset !== 0) {
       c.ReasmReqds++;
-      if (h.moreFragments && (h.payload.length & 7) !== 0) {
+      if (h.moreFragments && ((totalLen - headerLen) & 7) !== 0) {
         // RFC 791 §3.2: every fragment but the last carries a multiple of 8 octets.
         c.ReasmFails++;
         countDrop(this.counters, FRAG_KEYS['bad-length']);
         return;
       }
+      // Fragments are kept until the datagram is whole: they get views of their own.
+      const packet = b.subarray(off, off + totalLen);
       const out = this.reassembler.add({
-        family: 4, src: h.src, dst: h.dst, id: h.identification, protocol: h.protocol, offset: h.fragmentOffset,
-        more: h.moreFragments, data: h.payload, ecn, packet, maxEnd: MAX_IPV4_PACKET - h.headerLen,
+        family: 4, src, dst, id: h.identification, protocol: h.protocol, offset: h.fragmentOffset,
+        more: h.moreFragments, data: packet.subarray(headerLen), ecn: h.ecn, packet, maxEnd: MAX_IPV4_PACKET - headerLen,
       }, now);
       switch (out.kind) {
         case 'pending':
@@ -486,15 +537,23 @@ export class IpLayer {
           return;
         case 'complete':
           c.ReasmOKs++;
-          payload = out.payload;
-          ecn = out.ecn;
-          packet = out.first;
-          break;
+          this.deliver(ifc, 4, src, dst, h.protocol, out.ecn, h.ttl, multicast, out.payload, 0, out.payload.length, out.first, 0, out.first.length, now);
+          return;
         default:
           assertNever(out, 'reassembly outcome');
       }
     }
-    this.deliver(ifc, 4, h.src, dst, h.protocol, ecn, h.ttl, multicast, payload, packet, now);
+    this.deliver(ifc, 4, src, dst, h.protocol, h.ecn, h.ttl, multicast, b, off + headerLen, totalLen - headerLen, b, off, totalLen, now, true);
+  }
+
+  /** The IpAddr for an IPv4 source, shared with earlier packets from it when the cache holds one. */
+  private source4(v: number): IpAddr {
+    const slot = (v ^ (v >>> 8) ^ (v >>> 16) ^ (v >>> 24)) & (SOURCE_CACHE_SIZE - 1);
+    const cached = this.sources4[slot];
+    if (cached !== undefined && cached.w3 === v) return cached;
+    const a = IpAddr.v4(v);
+    this.sources4[slot] = a;
+    return a;
   }
 
   private input6(ifc: Interface, b: Uint8Array, now: Instant): void {
@@ -576,7 +635,7 @@ export class IpLayer {
           assertNever(out, 'reassembly outcome');
       }
     }
-    this.deliver(ifc, 6, h.src, dst, protocol, ecn, h.hopLimit, multicast, payload, packet, now);
+    this.deliver(ifc, 6, h.src, dst, protocol, ecn, h.hopLimit, multicast, payload, 0, payload.length, packet, 0, packet.length, now);
   }
 
   /**
@@ -595,16 +654,24 @@ export class IpLayer {
     return undefined;
   }
 
-  private deliver(ifc: Interface, family: 4 | 6, src: IpAddr, dst: IpAddr, protocol: number, ecn: number, ttl: number, multicast: boolean, payload: Uint8Array, packet: Uint8Array, now: Instant): void {
+  /**
+   * Hands a datagram to ICMP or its transport. The payload is `buf[off, off + len)` and the
+   * datagram as received (what an ICMP error quotes) `pbuf[poff, poff + plen)`: views are made
+   * only for the handlers that take one. `wholeFrame`: `buf` is the frame as the interface's
+   * port delivered it, which goes back to the port (`Port.release`) after an `inputAt` handler
+   * told to keep nothing (`PacketInfo.frameReused`).
+   */
+  private deliver(ifc: Interface, family: 4 | 6, src: IpAddr, dst: IpAddr, protocol: number, ecn: number, ttl: number, multicast: boolean,
+    buf: Uint8Array, off: number, len: number, pbuf: Uint8Array, poff: number, plen: number, now: Instant, wholeFrame = false): void {
     const c = family === 4 ? this.counters.ip : this.counters.ip6;
     if (family === 4 && protocol === IpProtocol.ICMP) {
       c.InDelivers++;
-      this.icmp.input4(ifc, src, dst, multicast, ttl, payload, now);
+      this.icmp.input4(ifc, src, dst, multicast, ttl, view(buf, off, len), now);
       return;
     }
     if (family === 6 && protocol === IpProtocol.ICMPv6) {
       c.InDelivers++;
-      this.icmp.input6(ifc, src, dst, multicast, ttl, payload, now);
+      this.icmp.input6(ifc, src, dst, multicast, ttl, view(buf, off, len), now);
       return;
     }
     const h = this.transports[protocol];
@@ -619,6 +686,7 @@ export class IpLayer {
       c.InUnknownProtos++;
       countDrop(this.counters, family === 4 ? 'ipv4:unknown-protocol' : 'ipv6:unknown-protocol');
       if (!multicast) {
+        const packet = view(pbuf, poff, plen);
         if (family === 4) this.icmp.sendError4(packet, 'destination-unreachable', 2, 0, now);
         else this.icmp.sendError6(packet, 'parameter-problem', 1, lastNextHeaderOffset(packet), now);
       }
@@ -633,9 +701,20 @@ export class IpLayer {
     pkt.ttl = ttl;
     pkt.multicast = multicast;
     pkt.checksumOffload = ifc.checksumOffload;
-    pkt.packet = packet;
+    pkt.setPacket(pbuf, poff, plen);
     c.InDelivers++;
-    h.input(pkt, payload, now);
+    if (h.inputAt === undefined) {
+      pkt.frameReused = false;
+      h.input(pkt, view(buf, off, len), now);
+      return;
+    }
+    const release = wholeFrame ? ifc.port?.release : undefined;
+    pkt.frameReused = release !== undefined;
+    h.inputAt(pkt, buf, off, len, now);
+    if (release !== undefined) {
+      pkt.setPacket(NO_BYTES, 0, 0); // not even the PacketInfo keeps the frame
+      release(buf);
+    }
   }
 
   /** Sends ICMP port unreachable for a datagram a transport could not deliver (RFC 1122 §3.2.2.1, RFC 4443 §3.1 code 4). */
@@ -717,6 +796,46 @@ export class IpLayer {
       else this.icmp.sendError6(t.first, 'time-exceeded', 1, 0, now);
     });
     if (this.pmtu.poll(now) > 0) this.routes.bump();
+  }
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** `buf[off, off + len)`: `buf` itself when that is all of it, else a view. */
+function view(buf: Uint8Array, off: number, len: number): Uint8Array {
+  return off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
+}
+
+/**
+ * The one `PacketInfo` an IpLayer fills for every datagram it delivers. `packet` (the datagram as
+ * received, for ICMP errors) is made on first use: most datagrams never need it, and it would be
+ * a view per packet.
+ */
+class ReceivedPacket implements PacketInfo {
+  ifindex = 0;
+  src: IpAddr = IpAddr.any(4);
+  dst: IpAddr = IpAddr.any(4);
+  family: 4 | 6 = 4;
+  ecn = 0;
+  ttl = 0;
+  multicast = false;
+  checksumOffload = false;
+  frameReused = false;
+  private buf: Uint8Array = NO_BYTES;
+  private off = 0;
+  private len = 0;
+  private made: Uint8Array | undefined = undefined;
+
+  /** The datagram as received: `buf[off, off + len)`. */
+  setPacket(buf: Uint8Array, off: number, len: number): void {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    this.made = undefined;
+  }
+
+  get packet(): Uint8Array {
+    return (this.made ??= view(this.buf, this.off, this.len));
   }
 }
 

@@ -105,6 +105,9 @@ export class NeighborCache {
   /** Entries with a deadline (INCOMPLETE, DELAY, PROBE). */
   private readonly active = new Set<NeighborEntry>();
   private readonly config: NeighborConfig;
+  // The last entry found: every data segment (output) and every ACK of new data (confirm) looks up
+  // the same neighbour, and the hash lookup was 2% of a bulk transfer. Cleared when entries go.
+  private last: NeighborEntry | undefined = undefined;
 
   constructor(private readonly hooks: NeighborHooks, config: Partial<NeighborConfig> = {}) {
     this.config = { ...NEIGHBOR_DEFAULTS, ...config };
@@ -117,7 +120,7 @@ export class NeighborCache {
 
   /** The entry for (ifindex, addr), with its state brought up to date at `now`. */
   lookup(ifindex: number, addr: IpAddr, now: Instant): NeighborEntry | undefined {
-    const e = this.entries.get(addr, ifindex);
+    const e = this.find(addr, ifindex);
     if (e !== undefined) this.age(e, now);
     return e;
   }
@@ -132,7 +135,7 @@ export class NeighborCache {
    * MAC and sends it when known, else queues it and starts resolution. Returns which happened.
    */
   output(ifindex: number, nextHop: IpAddr, frame: Uint8Array, now: Instant): 'sent' | 'queued' {
-    let e = this.entries.get(nextHop, ifindex);
+    let e = this.find(nextHop, ifindex);
     if (e === undefined) {
       e = this.create(ifindex, nextHop, 'INCOMPLETE', undefined, now);
       this.enqueue(e, frame);
@@ -168,7 +171,7 @@ export class NeighborCache {
 
   /** Records what an ARP or NDP message said about `addr` (RFC 826 merge; RFC 4861 §7.2.3 and §7.2.5). */
   learn(ifindex: number, addr: IpAddr, mac: MacAddr | undefined, flags: LearnFlags, now: Instant): void {
-    const e = this.entries.get(addr, ifindex);
+    const e = this.find(addr, ifindex);
     if (e === undefined) {
       // RFC 4861 §7.2.5: an NA for which "no entry exists ... SHOULD be silently discarded".
       if (!flags.create || mac === undefined) return;
@@ -217,7 +220,7 @@ export class NeighborCache {
    * a known entry becomes REACHABLE without probing.
    */
   confirm(ifindex: number, addr: IpAddr, now: Instant): void {
-    const e = this.entries.get(addr, ifindex);
+    const e = this.find(addr, ifindex);
     if (e === undefined || e.mac === undefined || e.state === 'INCOMPLETE') return;
     e.state = 'REACHABLE';
     e.confirmedAt = now;
@@ -228,7 +231,7 @@ export class NeighborCache {
   flush(ifindex?: number): void {
     for (const e of this.entries.values()) {
       if (ifindex !== undefined && e.ifindex !== ifindex) continue;
-      this.entries.delete(e.addr, e.ifindex);
+      this.remove(e);
       this.active.delete(e);
     }
   }
@@ -264,7 +267,7 @@ export class NeighborCache {
     // Reports run after the loop: a transport may send again (and create entries) from its callback.
     for (const e of failed) {
       this.active.delete(e);
-      this.entries.delete(e.addr, e.ifindex);
+      this.remove(e);
       if (e.state === 'INCOMPLETE') this.hooks.gaveUp?.(e.ifindex, e.addr);
       const queue = e.queue;
       e.queue = [];
@@ -273,11 +276,26 @@ export class NeighborCache {
     }
   }
 
+  /** The entry for (addr, ifindex): the last one found if it is that, else from the table. */
+  private find(addr: IpAddr, ifindex: number): NeighborEntry | undefined {
+    const last = this.last;
+    if (last !== undefined && last.ifindex === ifindex && (last.addr === addr || last.addr.equals(addr))) return last;
+    const e = this.entries.get(addr, ifindex);
+    if (e !== undefined) this.last = e;
+    return e;
+  }
+
+  /** Takes an entry out of the table (and out of the `find` memo). */
+  private remove(e: NeighborEntry): void {
+    this.entries.delete(e.addr, e.ifindex);
+    if (this.last === e) this.last = undefined;
+  }
+
   private create(ifindex: number, addr: IpAddr, state: NeighborState, mac: MacAddr | undefined, now: Instant): NeighborEntry {
     if (this.entries.size >= this.config.maxEntries) {
       const victim = this.entries.first();
       if (victim !== undefined) {
-        this.entries.delete(victim.addr, victim.ifindex);
+        this.remove(victim);
         this.active.delete(victim);
         for (const frame of victim.queue) this.hooks.failed(victim.ifindex, victim.addr, frame, now);
       }

@@ -30,6 +30,9 @@ export interface Route {
   readonly generation: number;
 }
 
+/** A Route whose fields can be written: the reused answer of IpLayer.routeTransient. */
+export type MutableRoute = { -readonly [K in keyof Route]: Route[K] };
+
 /** One entry of the table. */
 export interface RouteEntry {
   /** The network (host bits cleared). */
@@ -134,9 +137,10 @@ export class RoutingTable {
    * Routes `dst`: the interface, source address, next hop and MTU, or undefined when there is no
    * route (the caller reports ENETUNREACH). Our own addresses route through loopback (RFC 1122
    * §3.3.4.2: the weak host model, as Linux's local table). `srcHint`, when it is one of our
-   * addresses of the right family, is used as the source.
+   * addresses of the right family, is used as the source. With `into` the answer is written into
+   * that object and returned, instead of a new one (IpLayer.routeTransient).
    */
-  route(dst: IpAddr, srcHint?: IpAddr): Route | undefined {
+  route(dst: IpAddr, srcHint?: IpAddr, into?: MutableRoute): Route | undefined {
     const hint = srcHint !== undefined && srcHint.family === dst.family && !srcHint.isUnspecified ? srcHint : undefined;
     // 127.0.0.0/8 is all ours (RFC 1122 §3.2.1.3(g)), assigned or not: it belongs to loopback.
     const hintOwner = hint === undefined ? undefined : this.ownerOf(hint) ?? (hint.isLoopback ? this.interfaces.get(LOOPBACK_IFINDEX) : undefined);
@@ -147,14 +151,14 @@ export class RoutingTable {
       // 127.0.0.0/8 is all ours, but only 127.0.0.1 is assigned: use it as the source, as
       // Linux's `local 127.0.0.0/8 ... src 127.0.0.1` does.
       const src = hintOwner !== undefined ? hint! : self !== undefined ? dst : (lo.ipv4.concat(lo.ipv6).find((a) => a.addr.family === dst.family)?.addr ?? dst);
-      return this.make(dst, lo, src, dst);
+      return this.make(dst, lo, src, dst, into);
     }
     if (dst.family === 4 && dst.v4 === 0xffffffff) {
       // The limited broadcast goes out of the interface of the source (or the first with IPv4).
       const ifc = hintOwner ?? [...this.interfaces.values()].find((i) => !i.isLoopback && i.ipv4.length > 0);
       if (ifc === undefined) return undefined;
       const src = hintOwner !== undefined ? hint! : selectSource(dst, ifc.ipv4);
-      return src === undefined ? undefined : this.make(dst, ifc, src, dst);
+      return src === undefined ? undefined : this.make(dst, ifc, src, dst, into);
     }
     const e = this.lookup(dst, hintOwner?.ifindex);
     if (e === undefined) return undefined;
@@ -171,10 +175,22 @@ export class RoutingTable {
       }
     }
     if (src === undefined) return undefined;
-    return this.make(dst, ifc, src, e.gateway ?? dst);
+    return this.make(dst, ifc, src, e.gateway ?? dst, into);
   }
 
-  private make(dst: IpAddr, ifc: Interface, src: IpAddr, nextHop: IpAddr): Route {
+  private make(dst: IpAddr, ifc: Interface, src: IpAddr, nextHop: IpAddr, into: MutableRoute | undefined): Route {
+    if (into !== undefined) {
+      into.family = dst.family;
+      into.dst = dst;
+      into.ifindex = ifc.ifindex;
+      into.src = src;
+      into.nextHop = nextHop;
+      into.mtu = ifc.mtu;
+      into.linkHeaderLength = ifc.linkHeaderLength;
+      into.checksumOffload = ifc.checksumOffload;
+      into.generation = this.generation;
+      return into;
+    }
     return {
       family: dst.family,
       dst,

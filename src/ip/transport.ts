@@ -30,6 +30,11 @@ export interface PacketInfo {
   checksumOffload: boolean;
   /** The IP datagram as received, header included (for a reassembled datagram, its first fragment): what an ICMP error quotes. */
   packet: Uint8Array;
+  /**
+   * The frame goes back to the link for reuse as soon as `inputAt` returns (`Port.release`): the
+   * handler must keep no view of it, and copies what it keeps. Only ever true for `inputAt`.
+   */
+  frameReused: boolean;
 }
 
 /** The ICMP error kinds transports see. 'frag-needed' is ICMPv4 type 3 code 4, 'packet-too-big' ICMPv6 type 2. */
@@ -64,6 +69,13 @@ export interface IcmpError {
 export interface TransportHandler {
   /** A datagram for this protocol arrived; `pkt` is reused after return (copy what you keep). */
   input(pkt: Readonly<PacketInfo>, payload: Uint8Array, now: Instant): void;
+  /**
+   * The same as `input` with the payload given in place, as `buf[off, off + len)` (the frame as
+   * received), so the IP layer makes no view for it. When present, the IP layer calls this
+   * instead of `input`; a handler that keeps payload bytes makes its own view of them, unless
+   * `pkt.frameReused` says the frame is about to be reused: then it copies them.
+   */
+  inputAt?(pkt: Readonly<PacketInfo>, buf: Uint8Array, off: number, len: number, now: Instant): void;
   /** An ICMP error (or local failure) about a datagram this protocol sent. */
   icmpError?(err: IcmpError, now: Instant): void;
 }

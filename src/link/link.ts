@@ -18,6 +18,22 @@ export interface Port {
   send(frame: Uint8Array, now: Instant): void;
   /** Set by whoever attaches to this end: called when a frame arrives. */
   onFrame: ((frame: Uint8Array, now: Instant) => void) | undefined;
+  /**
+   * Optional frame recycling, offered by a link that can reuse the frames it carries (the
+   * in-memory PointToPoint): a frame of `length` bytes to send through this port, zero-filled
+   * unless `zero` is false (then its bytes are unspecified, an earlier frame's, and the caller
+   * writes every byte it sends).
+   * A port offering it promises that nothing on its side keeps a frame once delivered; a
+   * middleware port (capture, impairment, a recorder) that does not forward it breaks the chain,
+   * so frames sent through it are the stack's own and never reused.
+   */
+  allocFrame?: ((length: number, zero?: boolean) => Uint8Array) | undefined;
+  /**
+   * Optional, with `allocFrame`: the receiver of `frame` (which arrived through this port) is
+   * done with it and keeps no view of it, so the link may hand it out again. A port reuses only
+   * frames it handed out itself and ignores any other; a middleware port does not forward it.
+   */
+  release?: ((frame: Uint8Array) => void) | undefined;
 }
 
 /** Anything that holds work for later in virtual time: links with frames in flight, stacks. */

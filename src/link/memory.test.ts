@@ -1,6 +1,6 @@
 // Tests for in-memory links: exact delivery instants, the no-reentrancy rule, MTU, and switch learning and flooding.
 import { describe, expect, test } from 'vitest';
-import { FrameQueue, PointToPoint, Switch } from './memory.js';
+import { FramePool, FrameQueue, PointToPoint, Switch } from './memory.js';
 import type { Port } from './link.js';
 import { Simulation } from '../sim/driver.js';
 import { millis, type Duration, type Instant } from '../time/instant.js';
@@ -46,7 +46,87 @@ describe('FrameQueue', () => {
   });
 });
 
+describe('FramePool', () => {
+  /** What the link does for a frame: claim it when sent, then release it during its delivery. */
+  const roundTrip = (pool: FramePool, f: Uint8Array): void => {
+    expect(pool.claim(f)).toBe(true);
+    pool.delivering = f;
+    pool.release(f);
+    pool.delivering = undefined;
+  };
+
+  test('a frame released during its delivery comes back for the same length, last in first out, zero-filled unless asked otherwise', () => {
+    const pool = new FramePool();
+    const x = pool.alloc(1514);
+    const y = pool.alloc(1514);
+    x.fill(7);
+    y.fill(9);
+    roundTrip(pool, x);
+    roundTrip(pool, y);
+    expect(pool.pooledBytes).toBe(2 * 1514);
+    const again = pool.alloc(1514);
+    expect(again).toBe(y); // the most recently released: still in the cache
+    expect(again.every((b) => b === 0)).toBe(true);
+    const dirty = pool.alloc(1514, false); // the caller writes every byte: not zeroed
+    expect(dirty).toBe(x);
+    expect(dirty[0]).toBe(7);
+    expect(pool.reused).toBe(2);
+    const other = pool.alloc(66); // no released frame of that length: a new one
+    expect(other.length).toBe(66);
+    expect(other).not.toBe(x);
+  });
+
+  test('only a frame just handed out can be claimed, once; a release outside its delivery, or a second one, is ignored', () => {
+    const pool = new FramePool();
+    const foreign = new Uint8Array(100);
+    expect(pool.claim(foreign)).toBe(false);
+    pool.release(foreign); // not being delivered
+    expect(pool.pooledBytes).toBe(0);
+    const f = pool.alloc(200);
+    expect(pool.claim(f)).toBe(true);
+    expect(pool.claim(f)).toBe(false); // sent a second time: carried, never reused
+    pool.release(f); // not being delivered
+    expect(pool.pooledBytes).toBe(0);
+    pool.delivering = f;
+    pool.release(f);
+    pool.release(f); // twice during one delivery: taken back once
+    expect(pool.pooledBytes).toBe(200);
+    expect(pool.alloc(200)).toBe(f);
+    expect(pool.alloc(200)).not.toBe(f);
+    // Allocated long before it is sent (more than a few allocations in between): not claimable.
+    const early = pool.alloc(300);
+    for (let i = 0; i < 8; i++) pool.alloc(10);
+    expect(pool.claim(early)).toBe(false);
+  });
+
+  test('at most maxBytes wait in the pool', () => {
+    const pool = new FramePool(3000);
+    for (let i = 0; i < 4; i++) roundTrip(pool, pool.alloc(1000));
+    expect(pool.pooledBytes).toBe(1000); // each came back and went out again: one in the pool
+    const fs = [pool.alloc(1000), pool.alloc(1000), pool.alloc(1000), pool.alloc(1000)];
+    for (const f of fs) roundTrip(pool, f);
+    expect(pool.pooledBytes).toBe(3000);
+  });
+});
+
 describe('PointToPoint', () => {
+  test('offers frame recycling to both ends by default, and not with recycleFrames: false', () => {
+    const link = new PointToPoint();
+    expect(link.pool).toBeDefined();
+    expect(typeof link.a.allocFrame).toBe('function');
+    expect(typeof link.b.release).toBe('function');
+    // A frame one end sends and the other releases comes back to either end.
+    const f = link.a.allocFrame!(60);
+    link.b.onFrame = (frame) => link.b.release!(frame);
+    link.a.send(f, t(0));
+    new Simulation().add(link).run();
+    expect(link.b.allocFrame!(60)).toBe(f);
+    const plain = new PointToPoint({ recycleFrames: false });
+    expect(plain.pool).toBeUndefined();
+    expect(plain.a.allocFrame).toBeUndefined();
+    expect(plain.a.release).toBeUndefined();
+  });
+
   test('a frame sent at t arrives at the far end at exactly t + delay, in order', () => {
     const link = new PointToPoint({ delay: millis(10) });
     const sim = new Simulation().add(link);

@@ -597,7 +597,10 @@ function receiveText(tcp: TcpLayer, tcb: Tcb, seq: Seq, data: Uint8Array, now: I
   // In-order data that also covers bytes held out of order: those were received twice
   // (RFC 2883 §4.1.2; Linux's tcp_ofo_queue extends its D-SACK the same way).
   if (hadHoles && tcb.ooo.heldBelow(seqAdd(start, bytes.length))) duplicateReceived(tcp, tcb, tcb.ooo.dupLeft, tcb.ooo.dupRight);
-  const stored = tcb.rcvBuf.push(bytes);
+  // Adopted, not copied: `bytes` is this segment's payload, a view of a frame the stack now owns
+  // (recv-buffer.ts queues it and copies it once, into the application's buffer); copied when the
+  // link takes the frame back for reuse (tcp.rxFrameReused, Port.release).
+  const stored = tcp.rxFrameReused ? tcb.rcvBuf.push(bytes) : tcb.rcvBuf.adopt(bytes);
   const rcvNxtBefore = tcb.rcvNxt;
   tcb.rcvNxt = seqAdd(tcb.rcvNxt, stored);
   if (hadHoles) {

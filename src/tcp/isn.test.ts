@@ -148,4 +148,19 @@ describe('IsnGenerator', () => {
     expect(g.mac(words.concat(0))).not.toBe(m); // length matters
     expect(new IsnGenerator(xorshift(12)).mac(words)).not.toBe(m);
   });
+
+  test('known answers: ISNs, timestamp offsets and MACs are the values the first implementation gave (siphash24 per call, no remembered states)', () => {
+    // Computed with the original code (a SipHash over a module-level state array, called afresh
+    // for every hash): the faster hashing must not change one value the stack puts on the wire.
+    const g = new IsnGenerator(xorshift(2024));
+    const C = IpAddr.from('198.18.3.4');
+    for (let round = 0; round < 2; round++) { // the second round runs from remembered states
+      // ISNs are held signed (seq.ts); the values on the wire are these, unsigned.
+      expect([g.isn(A, 80, C, 40000, at(1_000_000)) >>> 0, g.isn(C, 40000, A, 80, at(1_000_000)) >>> 0]).toEqual([2845920087, 1329607437]);
+      expect(g.isn(A6, 443, B6, 50000, at(5)) >>> 0).toBe(3580216565);
+      expect([g.tsOffset(A, C), g.tsOffset(C, A), g.tsOffset(A6, B6)]).toEqual([1967483048, 386878170, 721854734]);
+      const cookie = (c: number): number[] => [0x53594e43, c, C.w0, C.w1, C.w2, C.w3, A.w0, A.w1, A.w2, A.w3, ((40000 << 16) | 80) >>> 0, c ? 123 : 0];
+      expect([g.mac(cookie(0)), g.mac(cookie(1)), g.mac([1, 2, 3]), g.mac([])]).toEqual([1307531402, 357905556, 2292036548, 875879522]);
+    }
+  });
 });

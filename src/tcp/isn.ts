@@ -10,7 +10,7 @@ import type { Rng } from '../util/rng.js';
 import type { IpAddr } from '../wire/ip-addr.js';
 import type { Instant } from '../time/instant.js';
 import { type Seq, seq } from './seq.js';
-import { type Sip64, siphash24 } from './siphash.js';
+import { type Sip64, SipHasher } from './siphash.js';
 
 /**
  * The ISN clock M at `now` (integer microseconds): a 32-bit counter ticking every 64 ns.
@@ -48,15 +48,20 @@ function putAddr(a: IpAddr, at: number): void {
 
 /** Keyed generator of initial sequence numbers, timestamp offsets and MACs; one per stack. */
 export class IsnGenerator {
-  private readonly isnKey: Uint32Array;
-  private readonly tsKey: Uint32Array;
-  private readonly macKey: Uint32Array;
+  // One hasher per key. The ISN and timestamp hashes begin with our address, whose first block
+  // is the same for every IPv4 address (::ffff:0:0 mapped) and for each of our IPv6 addresses;
+  // the MACs begin with two blocks the SYN cookie MAC keeps constant for IPv4 peers (its domain
+  // word and counter index, then the peer's ::ffff:0:0). SipHasher starts from the state after
+  // them (siphash.ts): the same values, fewer rounds.
+  private readonly isnHash: SipHasher;
+  private readonly tsHash: SipHasher;
+  private readonly macHash: SipHasher;
 
   /** Draws three 128-bit secrets from `rng` (12 words, in the order ISN, timestamp, MAC). */
   constructor(rng: Rng) {
-    this.isnKey = drawKey(rng);
-    this.tsKey = drawKey(rng);
-    this.macKey = drawKey(rng);
+    this.isnHash = new SipHasher(drawKey(rng), 1);
+    this.tsHash = new SipHasher(drawKey(rng), 1);
+    this.macHash = new SipHasher(drawKey(rng), 2);
   }
 
   /**
@@ -69,7 +74,7 @@ export class IsnGenerator {
     putAddr(local, 0);
     putAddr(remote, 4);
     WORDS[8] = ((localPort & 0xffff) << 16) | (remotePort & 0xffff);
-    const f = siphash24(this.isnKey, WORDS, 36, OUT)[0];
+    const f = this.isnHash.hash(WORDS, 36, OUT)[0];
     return seq(f + isnClock(now));
   }
 
@@ -84,11 +89,11 @@ export class IsnGenerator {
   tsOffset(local: IpAddr, remote: IpAddr): number {
     putAddr(local, 0);
     putAddr(remote, 4);
-    return siphash24(this.tsKey, WORDS, 32, OUT)[0];
+    return this.tsHash.hash(WORDS, 32, OUT)[0];
   }
 
   /** A keyed 32-bit MAC of `words` under a key of its own, for SYN cookies and TFO cookies. */
   mac(words: readonly number[] | Uint32Array): number {
-    return siphash24(this.macKey, words, words.length * 4, OUT)[0];
+    return this.macHash.hash(words, words.length * 4, OUT)[0];
   }
 }

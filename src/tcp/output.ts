@@ -4,7 +4,7 @@
 // this path except the frame itself.
 import type { Instant } from '../time/instant.js';
 import { type Seq, seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
-import { TcpFlag, type TcpRepr, type SackBlock, emitTcp, tcpHeaderLength, resetTcpOptions } from '../wire/tcp.js';
+import { TcpFlag, type TcpRepr, type SackBlock, emitTcpHeader, tcpHeaderLength, resetTcpOptions } from '../wire/tcp.js';
 import type { IpAddr } from '../wire/ip-addr.js';
 import type { Tcb } from './tcb.js';
 import type { TcpLayer, TcpRoute } from './tcp.js';
@@ -198,11 +198,14 @@ export function emit(tcp: TcpLayer, tcb: Tcb, flags: number, seq: Seq, len: numb
   }
   const hlen = tcpHeaderLength(o);
   const l4Len = hlen + len;
-  const frame = tcp.ip.allocFrame(route, l4Len);
-  const l4 = frame.subarray(tcp.ip.l4Offset(route), tcp.ip.l4Offset(route) + l4Len);
-  if (len > 0) tcb.sndBuf.copyOut(seqDiff(seq, tcb.sndBase) + (syn ? 1 : 0), len, l4, hlen);
-  r.payload = l4.subarray(hlen, hlen + len);
-  emitTcp(r, l4, cfg.checksums && route.checksumOffload !== true ? { src: tcb.local, dst: tcb.remote } : undefined);
+  // Every TCP byte is written below (header, options padded with NOPs, payload), so a recycled
+  // frame need not be zeroed first.
+  const frame = tcp.ip.allocFrame(route, l4Len, true);
+  // Laid out in place: the payload is copied from the send buffer straight to its spot in the
+  // frame, then the header written in front of it; no view of the segment or of its payload.
+  const at = tcp.ip.l4Offset(route);
+  if (len > 0) tcb.sndBuf.copyOut(seqDiff(seq, tcb.sndBase) + (syn ? 1 : 0), len, frame, at + hlen);
+  emitTcpHeader(r, frame, at, len, cfg.checksums && route.checksumOffload !== true ? tcb.local : undefined, tcb.remote);
   if (ecn === 0) tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now);
   else tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now, { ecn }); // RFC 3168 §6.1.2: ECT(0) on data
   tcp.counters.OutSegs++;
@@ -255,10 +258,7 @@ export function sendResetFor(tcp: TcpLayer, local: IpAddr, remote: IpAddr, seg: 
 export function emitBare(tcp: TcpLayer, route: TcpRoute, local: IpAddr, remote: IpAddr, r: TcpRepr, now: Instant): void {
   const l4Len = tcpHeaderLength(r.options);
   const frame = tcp.ip.allocFrame(route, l4Len);
-  const off = tcp.ip.l4Offset(route);
-  const l4 = frame.subarray(off, off + l4Len);
-  r.payload = l4.subarray(l4Len, l4Len);
-  emitTcp(r, l4, tcp.config.checksums && route.checksumOffload !== true ? { src: local, dst: remote } : undefined);
+  emitTcpHeader(r, frame, tcp.ip.l4Offset(route), 0, tcp.config.checksums && route.checksumOffload !== true ? local : undefined, remote);
   tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now);
   tcp.counters.OutSegs++;
   if (r.flags & TcpFlag.RST) tcp.counters.OutRsts++;

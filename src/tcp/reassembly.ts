@@ -4,9 +4,10 @@
 // §3.4 (sequence arithmetic), RFC 2018 §3 and §4 (SACK blocks and the order to report them).
 //
 // The store is a short array of disjoint, non-adjacent ranges sorted by sequence number, each a
-// list of chunks copied out of the frames they arrived in (a frame's buffer is the driver's and
-// is reused). Every comparison goes through seq.ts, by offset from RCV.NXT, so the store works
-// across the 2^32 wrap as long as the window is below 2^31 (RFC 7323 §2.3 keeps it at 2^30).
+// list of chunks copied out of the frames they arrived in (held data may wait long and be trimmed
+// and joined, and a frame the link recycles is reused once its segment is processed; see
+// RecvBuffer.adopt for the in-order case, which keeps views). Every comparison goes through
+// seq.ts, by offset from RCV.NXT, so the store works across the 2^32 wrap as long as the window is below 2^31 (RFC 7323 §2.3 keeps it at 2^30).
 import { type Seq, seqAdd, seqDiff } from './seq.js';
 import type { SackBlock } from '../wire/tcp.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { RecvBuffer } from './recv-buffer.js';
+import { ADOPT_MIN_BYTES, RecvBuffer } from './recv-buffer.js';
 import { KEEP_RING_BYTES, MIN_RING_BYTES } from './send-buffer.js';
 
 const bytes = (n: number, from = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
@@ -66,9 +66,9 @@ describe('RecvBuffer', () => {
     const r = new RecvBuffer(1 << 20);
     r.push(bytes(1000));
     r.skip(990);
-    r.push(bytes(30, 1000)); // wraps inside 1 KiB
-    expect(r.allocated).toBe(MIN_RING_BYTES);
-    r.push(bytes(KEEP_RING_BYTES, 1030)); // grows past the keep limit
+    r.push(bytes(30, 1000)); // wraps inside the first ring (the first push rounded up: 1 KiB)
+    expect(r.allocated).toBe(1024);
+    r.push(bytes(KEEP_RING_BYTES, 1030)); // grows past the keep limit by doubling
     expect(r.allocated).toBe(2 * KEEP_RING_BYTES);
     const all = r.readAll();
     expect([...all]).toEqual([...bytes(40 + KEEP_RING_BYTES, 990)]);
@@ -78,15 +78,43 @@ describe('RecvBuffer', () => {
     expect(r.allocated).toBe(0); // 10 bytes since the last drain: released
   });
 
-  test('model: random push/read/peek/readAll sequences match a plain array', () => {
+  test('adopt keeps a payload of ADOPT_MIN_BYTES or more by reference and copies a shorter one into the ring', () => {
+    const r = new RecvBuffer(1 << 20);
+    const big = bytes(ADOPT_MIN_BYTES, 7);
+    expect(r.adopt(big)).toBe(ADOPT_MIN_BYTES);
+    expect(r.allocated).toBe(0); // nothing copied
+    expect(r.length).toBe(ADOPT_MIN_BYTES);
+    expect(r.adopt(bytes(10, 1))).toBe(10); // short: copied
+    expect(r.allocated).toBe(64);
+    expect(r.push(bytes(3, 200))).toBe(3);
+    expect(r.free).toBe((1 << 20) - ADOPT_MIN_BYTES - 13);
+    const out = new Uint8Array(ADOPT_MIN_BYTES + 13);
+    expect(r.read(out)).toBe(ADOPT_MIN_BYTES + 13);
+    expect([...out]).toEqual([...bytes(ADOPT_MIN_BYTES, 7), ...bytes(10, 1), ...bytes(3, 200)]);
+    expect(r.length).toBe(0);
+  });
+
+  test('adopt takes only what fits, like push', () => {
+    const r = new RecvBuffer(1000);
+    r.push(bytes(300));
+    expect(r.adopt(bytes(900, 50))).toBe(700);
+    expect(r.free).toBe(0);
+    expect([...r.readAll()]).toEqual([...bytes(300), ...bytes(700, 50)]);
+  });
+
+  test('model: random push/adopt/read/peek/skip/readAll sequences match a plain array', () => {
     type Op =
       | { op: 'push'; n: number; seed: number }
+      | { op: 'adopt'; n: number; seed: number }
+      | { op: 'skip'; n: number }
       | { op: 'read'; n: number }
       | { op: 'peek'; at: number; n: number }
       | { op: 'readAll'; max: number }
       | { op: 'trim' };
     const opArb: fc.Arbitrary<Op> = fc.oneof(
       { weight: 4, arbitrary: fc.record({ op: fc.constant('push' as const), n: fc.integer({ min: 0, max: 5000 }), seed: fc.nat(255) }) },
+      { weight: 4, arbitrary: fc.record({ op: fc.constant('adopt' as const), n: fc.integer({ min: 0, max: 5000 }), seed: fc.nat(255) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('skip' as const), n: fc.integer({ min: 0, max: 5000 }) }) },
       { weight: 3, arbitrary: fc.record({ op: fc.constant('read' as const), n: fc.integer({ min: 0, max: 5000 }) }) },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('peek' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), n: fc.integer({ min: 0, max: 3000 }) }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('readAll' as const), max: fc.integer({ min: 0, max: 40_000 }) }) },
@@ -98,13 +126,19 @@ describe('RecvBuffer', () => {
         const model: number[] = [];
         for (const o of ops) {
           switch (o.op) {
-            case 'push': {
-              const data = bytes(o.n, o.seed);
-              const took = r.push(data);
+            case 'push':
+            case 'adopt': {
+              // A view into a larger buffer, as a frame's payload is.
+              const frame = bytes(o.n + 40, o.seed);
+              const data = frame.subarray(20, 20 + o.n);
+              const took = o.op === 'push' ? r.push(data) : r.adopt(data);
               expect(took).toBe(Math.min(o.n, cap - model.length));
               for (let i = 0; i < took; i++) model.push(data[i]!);
               break;
             }
+            case 'skip':
+              expect(r.skip(o.n)).toBe(model.splice(0, o.n).length);
+              break;
             case 'read': {
               const out = new Uint8Array(o.n);
               const got = r.read(out);
@@ -132,7 +166,7 @@ describe('RecvBuffer', () => {
         }
         expect([...r.readAll()]).toEqual(model);
       }),
-      { numRuns: 200 },
+      { numRuns: 400 },
     );
   });
 });

@@ -21,6 +21,21 @@ describe('SendBuffer', () => {
     expect(b.allocated).toBe(MIN_RING_BYTES);
   });
 
+  test('the first ring is the first write rounded up to MIN_RING_BYTES; later growth doubles', () => {
+    const one = new SendBuffer(64 * 1024);
+    one.write(bytes(1));
+    expect(one.allocated).toBe(64); // a 1-byte exchange: 64 bytes, not 1 KiB
+    const b = new SendBuffer(64 * 1024);
+    b.write(bytes(1448));
+    expect(b.allocated).toBe(1472);
+    b.write(bytes(100, 1448));
+    expect(b.allocated).toBe(2944);
+    expect(all(b)).toEqual([...bytes(1548)]);
+    const capped = new SendBuffer(1000);
+    capped.write(bytes(990));
+    expect(capped.allocated).toBe(1000); // rounding never goes beyond the capacity
+  });
+
   test('a write takes what fits and reports it (partial write)', () => {
     const b = new SendBuffer(100);
     expect(b.write(bytes(60))).toBe(60);
@@ -49,11 +64,11 @@ describe('SendBuffer', () => {
   });
 
   test('wraps around the end of the ring', () => {
-    const b = new SendBuffer(MIN_RING_BYTES);
+    const b = new SendBuffer(1024);
     b.write(bytes(800));
     b.consume(700);
     expect(b.write(bytes(900, 800))).toBe(900); // 100 + 900 = 1000 bytes, wrapping
-    expect(b.allocated).toBe(MIN_RING_BYTES);
+    expect(b.allocated).toBe(1024);
     expect(all(b)).toEqual([...bytes(1000, 700)]);
     const out = new Uint8Array(400);
     b.copyOut(200, 400, out, 0); // spans the wrap point
@@ -73,11 +88,12 @@ describe('SendBuffer', () => {
   test('keeps a large ring that held more than 16 KiB when it drains, releases it once a drain finds it lightly used, keeps a small one, and trim() releases any', () => {
     const big = new SendBuffer(1 << 20);
     big.write(bytes(KEEP_RING_BYTES + 1));
-    expect(big.allocated).toBe(2 * KEEP_RING_BYTES);
+    const bigRing = KEEP_RING_BYTES + MIN_RING_BYTES; // the first write, rounded up
+    expect(big.allocated).toBe(bigRing);
     big.consume(KEEP_RING_BYTES);
-    expect(big.allocated).toBe(2 * KEEP_RING_BYTES);
+    expect(big.allocated).toBe(bigRing);
     big.consume(1);
-    expect(big.allocated).toBe(2 * KEEP_RING_BYTES); // it held KEEP_RING_BYTES + 1: a bulk sender keeps its ring
+    expect(big.allocated).toBe(bigRing); // it held KEEP_RING_BYTES + 1: a bulk sender keeps its ring
     big.write(bytes(3));
     expect(all(big)).toEqual([0, 1, 2]);
     big.consume(3);

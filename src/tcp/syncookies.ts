@@ -12,7 +12,7 @@
 // tcp_conn_request().
 import type { Instant } from '../time/instant.js';
 import type { IpAddr } from '../wire/ip-addr.js';
-import { TcpFlag, type TcpRepr, emitTcp, tcpHeaderLength, resetTcpOptions } from '../wire/tcp.js';
+import { TcpFlag, type TcpRepr, emitTcpHeader, tcpHeaderLength, resetTcpOptions } from '../wire/tcp.js';
 import { type Seq, seq, seqAdd } from './seq.js';
 import type { IsnGenerator } from './isn.js';
 import type { Listener } from './listener.js';
@@ -52,11 +52,9 @@ export function cookieCounter(now: Instant): number {
   return Math.floor(now / SYNCOOKIE_PERIOD_US) >>> 0;
 }
 
-/** Linux's cookie_hash(saddr, daddr, sport, dport, count, c), keyed by the stack's MAC key. */
-function cookieHash(isn: IsnGenerator, local: IpAddr, localPort: number, remote: IpAddr, remotePort: number, count: number, c: number): number {
+/** Puts the 4-tuple into the MAC's words, in the client's view as Linux hashes it: its address and port first. */
+function cookieTuple(local: IpAddr, localPort: number, remote: IpAddr, remotePort: number): void {
   WORDS[0] = MAC_DOMAIN;
-  WORDS[1] = c;
-  // The client's view, as Linux hashes it: its address and port first.
   WORDS[2] = remote.w0;
   WORDS[3] = remote.w1;
   WORDS[4] = remote.w2;
@@ -66,6 +64,14 @@ function cookieHash(isn: IsnGenerator, local: IpAddr, localPort: number, remote:
   WORDS[8] = local.w2;
   WORDS[9] = local.w3;
   WORDS[10] = ((remotePort << 16) | localPort) >>> 0;
+}
+
+/**
+ * Linux's cookie_hash(saddr, daddr, sport, dport, count, c), keyed by the stack's MAC key, for
+ * the 4-tuple `cookieTuple` put in place (the two hashes of a cookie share it).
+ */
+function cookieHash(isn: IsnGenerator, count: number, c: number): number {
+  WORDS[1] = c;
   WORDS[11] = count;
   return isn.mac(WORDS);
 }
@@ -83,8 +89,9 @@ export function mssIndex(table: readonly number[], mss: number): number {
  */
 export function makeCookie(isn: IsnGenerator, local: IpAddr, localPort: number, remote: IpAddr, remotePort: number, clientIsn: Seq, mssIdx: number, now: Instant): Seq {
   const count = cookieCounter(now);
-  const h0 = cookieHash(isn, local, localPort, remote, remotePort, 0, 0);
-  const h1 = cookieHash(isn, local, localPort, remote, remotePort, count, 1);
+  cookieTuple(local, localPort, remote, remotePort);
+  const h0 = cookieHash(isn, 0, 0);
+  const h1 = cookieHash(isn, count, 1);
   return seq(h0 + clientIsn + ((count << COOKIE_BITS) >>> 0) + ((h1 + mssIdx) & COOKIE_MASK));
 }
 
@@ -95,11 +102,12 @@ export function makeCookie(isn: IsnGenerator, local: IpAddr, localPort: number, 
  */
 export function checkCookie(isn: IsnGenerator, table: readonly number[], local: IpAddr, localPort: number, remote: IpAddr, remotePort: number, clientIsn: Seq, cookie: Seq, now: Instant): number {
   const count = cookieCounter(now);
-  const h0 = cookieHash(isn, local, localPort, remote, remotePort, 0, 0);
+  cookieTuple(local, localPort, remote, remotePort);
+  const h0 = cookieHash(isn, 0, 0);
   const c = (cookie - h0 - clientIsn) >>> 0;
   const diff = (count - (c >>> COOKIE_BITS)) & (0xffffffff >>> COOKIE_BITS);
   if (diff >= MAX_SYNCOOKIE_AGE) return -1;
-  const h1 = cookieHash(isn, local, localPort, remote, remotePort, (count - diff) >>> 0, 1);
+  const h1 = cookieHash(isn, (count - diff) >>> 0, 1);
   const idx = (c - h1) & COOKIE_MASK;
   return idx < table.length ? idx : -1;
 }
@@ -149,7 +157,8 @@ export function synAckWindow(rcvBuf: number, advMss: number, tsOk: boolean): num
  * SACK-permitted are offered only when timestamps can carry them back.
  */
 export function sendCookieSynAck(tcp: TcpLayer, l: Listener, local: IpAddr, remote: IpAddr, seg: TcpRepr, now: Instant): void {
-  const route = tcp.ip.route(remote, local);
+  // A route that lives only as long as this call: a flood from spoofed sources makes no Route per SYN.
+  const route = tcp.ip.routeTransient !== undefined ? tcp.ip.routeTransient(remote, local) : tcp.ip.route(remote, local);
   if (route === undefined) {
     tcp.countDrop('out:no-route');
     return;
@@ -184,10 +193,8 @@ export function sendCookieSynAck(tcp: TcpLayer, l: Listener, local: IpAddr, remo
   r.window = synAckWindow(cfg.rcvBuf, advMss, ts !== undefined);
   const l4Len = tcpHeaderLength(o);
   const frame = tcp.ip.allocFrame(route, l4Len);
-  const off = tcp.ip.l4Offset(route);
-  const l4 = frame.subarray(off, off + l4Len);
-  r.payload = l4.subarray(l4Len, l4Len);
-  emitTcp(r, l4, cfg.checksums && route.checksumOffload !== true ? { src: local, dst: remote } : undefined);
+  // Written in place: no view of the segment, no pseudo-header object.
+  emitTcpHeader(r, frame, tcp.ip.l4Offset(route), 0, cfg.checksums && route.checksumOffload !== true ? local : undefined, remote);
   tcp.ip.transmit(route, frame, IPPROTO_TCP, l4Len, now);
   tcp.counters.OutSegs++;
   tcp.counters.SyncookiesSent++;

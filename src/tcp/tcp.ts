@@ -5,7 +5,7 @@
 import { type Instant, type Duration, after } from '../time/instant.js';
 import { TimerWheel } from '../time/wheel.js';
 import { IpAddr, mix32 } from '../wire/ip-addr.js';
-import { TcpFlag, type TcpRepr, type TcpTimestamp, type SackBlock, parseTcp } from '../wire/tcp.js';
+import { TcpFlag, type TcpRepr, type TcpTimestamp, type SackBlock, TcpOptionScratch, parseTcpAt } from '../wire/tcp.js';
 import type { Rng } from '../util/rng.js';
 import { assertNever } from '../util/result.js';
 import type { Tracer } from '../trace/events.js';
@@ -43,8 +43,15 @@ export interface IpForTcp {
   /** Bumps whenever routes or path MTUs change, so cached routes can be revalidated. */
   readonly generation: number;
   route(dst: IpAddr, srcHint?: IpAddr): TcpRoute | undefined;
+  /**
+   * `route` for a segment sent without a connection to keep the answer (a SYN cookie's SYN-ACK,
+   * an ACK from a TIME-WAIT record): valid until the next call, so the IP layer need not make a
+   * route per segment (IpLayer.routeTransient). Optional: `route` serves when it is missing.
+   */
+  routeTransient?(dst: IpAddr, srcHint?: IpAddr): TcpRoute | undefined;
   l4Offset(route: TcpRoute): number;
-  allocFrame(route: TcpRoute, l4Length: number): Uint8Array;
+  /** A frame with room for `l4Length` TCP bytes; `writesAll`: TCP writes all of them, so it need not be zero-filled. */
+  allocFrame(route: TcpRoute, l4Length: number, writesAll?: boolean): Uint8Array;
   /** Sends the frame; returns an error code when it could not be sent (ignored: TCP retransmits). */
   transmit(route: TcpRoute, frame: Uint8Array, protocol: number, l4Length: number, now: Instant, options?: { ecn?: number }): unknown;
   /** Whether `addr` is one of this stack's addresses. */
@@ -61,6 +68,8 @@ export interface TcpPacketInfo {
   readonly multicast?: boolean;
   /** The IP header's ECN field (RFC 3168 §5): CE marks are echoed with ECE. */
   readonly ecn?: number;
+  /** The frame is reused once input returns (PacketInfo.frameReused): received data is copied, never kept as a view. */
+  readonly frameReused?: boolean;
 }
 
 /** An ICMP error about a segment we sent, as the IP layer reports it. */
@@ -198,6 +207,8 @@ export class TcpLayer {
   readonly counters = new TcpCounters();
   /** Scratch objects reused per segment (no allocation on the hot path). */
   readonly scratchIn: TcpRepr = blankRepr();
+  /** The timestamp and SACK blocks of `scratchIn`, reused (valid while one segment is processed). */
+  private readonly scratchOptions = new TcpOptionScratch();
   readonly scratchOut: TcpRepr = blankRepr();
   readonly scratchTs: TcpTimestamp = { tsval: 0, tsecr: 0 };
   readonly scratchSack: SackBlock[] = [];
@@ -208,6 +219,8 @@ export class TcpLayer {
   sackView: readonly { start: Seq; end: Seq }[] = [];
   /** The IP ECN field of the segment being processed (RFC 3168 §5), for the receiver's echo. */
   rxEcn = 0;
+  /** The frame of the segment being processed is reused after it (TcpPacketInfo.frameReused): its data must be copied. */
+  rxFrameReused = false;
   private readonly scratchClassify = {
     state: 'CLOSED' as TcpState, rcvNxt: 0 as Seq, rcvWnd: 0, sndUna: 0 as Seq, sndNxt: 0 as Seq,
     maxSndWnd: 0, tsOk: false, tsRecent: 0, tsRecentAt: 0 as Instant,
@@ -222,10 +235,12 @@ export class TcpLayer {
   private readonly bindings = new Map<number, Binding[]>();
   /** Connections per local port (for bind conflicts). */
   private readonly portUse = new Map<number, number>();
-  /** The one timer wheel: connections, and TIME-WAIT records by slot number. */
-  private readonly wheel = new TimerWheel<Tcb | number>();
+  /** The one timer wheel: connections, and the TIME-WAIT table for its earliest deadline. */
+  private readonly wheel = new TimerWheel<Tcb | TimeWaitTable>();
   /** TIME-WAIT records (timewait.ts): what remains of connections in TIME-WAIT. */
   readonly timeWait = new TimeWaitTable();
+  /** The earliest instant the TIME-WAIT table is indexed at in the wheel (as `Tcb.wheelAt`). */
+  private timeWaitWheelAt: Instant | undefined;
   /** Fast Open cookies this client holds, per server (fastopen.ts). */
   readonly fastOpenCache = new FastOpenCache();
   /** Connections with work from user calls, flushed at the next poll. */
@@ -257,18 +272,24 @@ export class TcpLayer {
 
   /** A TCP segment arrived from the IP layer (RFC 9293 §3.10.7). */
   input(pkt: TcpPacketInfo, bytes: Uint8Array, now: Instant): void {
+    this.inputAt(pkt, bytes, 0, bytes.length, now);
+  }
+
+  /** `input` for the segment `buf[off, off + len)`, read in place (the IP layer's path: no view of the segment, no parse result object). */
+  inputAt(pkt: TcpPacketInfo, buf: Uint8Array, off: number, len: number, now: Instant): void {
     this.lastNow = now;
     this.counters.InSegs++;
     this.rxEcn = pkt.ecn ?? 0;
+    this.rxFrameReused = pkt.frameReused === true;
     const verify = this.config.checksums && pkt.checksumOffload !== true;
-    const parsed = parseTcp(bytes, verify ? { src: pkt.src, dst: pkt.dst } : undefined, this.scratchIn);
-    if (!parsed.ok) {
+    const seg = this.scratchIn;
+    const error = parseTcpAt(buf, off, len, verify ? pkt.src : undefined, pkt.dst, seg, this.scratchOptions);
+    if (error !== undefined) {
       this.counters.InErrs++;
-      if (parsed.error === 'bad-checksum') this.counters.InCsumErrors++;
-      this.countDrop(`bad-segment:${parsed.error}`);
+      if (error === 'bad-checksum') this.counters.InCsumErrors++;
+      this.countDrop(`bad-segment:${error}`);
       return;
     }
-    const seg = parsed.value;
     const local = pkt.dst;
     const remote = pkt.src;
     const tcb = this.lookup(local, seg.dstPort, remote, seg.srcPort);
@@ -276,7 +297,7 @@ export class TcpLayer {
     // at most one of the two tables.
     let isn: Seq | undefined;
     if (tcb === undefined && this.timeWait.size > 0) {
-      const tw = this.timeWait.find(local, seg.dstPort, remote, seg.srcPort, TcpLayer.tupleHash(local, seg.dstPort, remote, seg.srcPort));
+      const tw = this.timeWait.find(local, seg.dstPort, remote, seg.srcPort);
       if (tw >= 0) {
         // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN for a TIME-WAIT 4-tuple may reopen it when
         // its sequence number (or timestamp) shows it cannot be an old duplicate, as Linux does in
@@ -567,8 +588,8 @@ export class TcpLayer {
     this.lastNow = now;
     this.flush(now);
     this.wheel.expire(now, (item, at) => {
-      if (typeof item === 'number') {
-        this.timeWaitTimer(item, at, now);
+      if (item instanceof TimeWaitTable) {
+        this.timeWaitTimer(at, now);
         return;
       }
       const tcb = item;
@@ -930,29 +951,49 @@ export class TcpLayer {
       return;
     }
     const deadline = after(now, (2 * this.config.msl) as Duration);
-    const slot = this.timeWait.add({
-      id: tcb.id, local: tcb.local, localPort: tcb.localPort, remote: tcb.remote, remotePort: tcb.remotePort, hash: tcb.hash,
+    this.timeWait.add({
+      id: tcb.id, local: tcb.local, localPort: tcb.localPort, remote: tcb.remote, remotePort: tcb.remotePort,
       sndNxt: tcb.sndNxt, rcvNxt: tcb.rcvNxt, rcvWnd: Math.max(0, (tcb.rcvAdv - tcb.rcvNxt) | 0), rcvWscale: tcb.rcvWscale,
       maxSndWnd: tcb.maxSndWnd, tsOk: tcb.tsOk, tsRecent: tcb.tsRecent, tsRecentAt: tcb.tsRecentAt, tsOffset: tcb.tsOffset, deadline,
     });
     this.portUse.set(tcb.localPort, (this.portUse.get(tcb.localPort) ?? 0) + 1);
-    this.wheel.schedule(deadline, slot);
+    this.armTimeWait(deadline);
     this.notify(tcb, Ready.HANGUP);
   }
 
   /** Restarts a TIME-WAIT record's 2*MSL timer (a retransmitted FIN arrived). */
   restartTimeWaitRecord(slot: number, now: Instant): void {
     const deadline = after(now, (2 * this.config.msl) as Duration);
-    this.timeWait.setDeadline(slot, deadline);
-    this.wheel.schedule(deadline, slot);
+    this.timeWait.restart(slot, deadline);
+    this.armTimeWait(deadline);
   }
 
-  /** A TIME-WAIT record's wheel entry fired: "When the time-wait timeout expires, delete the TCB" (RFC 9293 §3.10.8). */
-  private timeWaitTimer(slot: number, at: Instant, now: Instant): void {
-    const tw = this.timeWait;
-    if (!tw.isLive(slot) || tw.deadline(slot) !== at) return; // stale: restarted, or the record is gone
-    this.counters.TW++;
-    this.dropTimeWait(slot, '2*MSL elapsed', now);
+  /**
+   * Indexes the TIME-WAIT table in the wheel at `at` if that is earlier than where it is indexed.
+   * The table keeps its records' deadlines in expiry order (timewait.ts), so the wheel holds one
+   * entry for all of them, not one per record; a restart (a later deadline) schedules nothing.
+   */
+  private armTimeWait(at: Instant): void {
+    if (this.timeWaitWheelAt === undefined || at < this.timeWaitWheelAt) {
+      this.timeWaitWheelAt = at;
+      this.wheel.schedule(at, this.timeWait);
+    }
+  }
+
+  /**
+   * The TIME-WAIT table's wheel entry fired: "When the time-wait timeout expires, delete the TCB"
+   * (RFC 9293 §3.10.8) for every record due at `at`, then index the next deadline (if it is at or
+   * before now, it fires in this same poll, in order with the connections' timers). An entry left
+   * behind by an earlier index, or by a record deleted early, finds nothing due.
+   */
+  private timeWaitTimer(at: Instant, now: Instant): void {
+    if (at === this.timeWaitWheelAt) this.timeWaitWheelAt = undefined;
+    this.timeWait.expire(at, (slot) => {
+      this.counters.TW++;
+      this.dropTimeWait(slot, '2*MSL elapsed', now);
+    });
+    const next = this.timeWait.nextDeadline();
+    if (next !== undefined) this.armTimeWait(next);
   }
 
   /** Deletes a TIME-WAIT record before its time (an RST without RFC 1337, a reopening SYN, tcp_tw_reuse). */
@@ -977,13 +1018,13 @@ export class TcpLayer {
   /** Whether the TIME-WAIT record of this connection still exists (a TCB left in TIME-WAIT is CLOSED once it has gone). */
   timeWaitHolds(tcb: Tcb): boolean {
     if (tcb.state !== 'TIME-WAIT') return false;
-    const s = this.timeWait.find(tcb.local, tcb.localPort, tcb.remote, tcb.remotePort, tcb.hash);
+    const s = this.timeWait.find(tcb.local, tcb.localPort, tcb.remote, tcb.remotePort);
     return s >= 0 && this.timeWait.id(s) === tcb.id;
   }
 
   /** The TIME-WAIT record for an exact 4-tuple, if any (a copy, for tools and tests). */
   lookupTimeWait(local: IpAddr, localPort: number, remote: IpAddr, remotePort: number): TimeWaitInfo | undefined {
-    const s = this.timeWait.find(local, localPort, remote, remotePort, TcpLayer.tupleHash(local, localPort, remote, remotePort));
+    const s = this.timeWait.find(local, localPort, remote, remotePort);
     return s >= 0 ? this.timeWait.info(s) : undefined;
   }
 
@@ -1102,11 +1143,24 @@ export class TcpLayer {
     return route;
   }
 
-  /** RFC 7323 §2.3: our window scale shift, chosen so the largest receive buffer fits the 16-bit field. */
+  /** The tcp_rmem maximum `ourWindowScale` was last computed for, and its answer. */
+  private wscaleFor = -1;
+  private wscaleShift = 0;
+
+  /**
+   * RFC 7323 §2.3: our window scale shift, chosen so the largest receive buffer fits the 16-bit
+   * field. Computed again only when that maximum changes (the configuration may change at run
+   * time, as a sysctl does): per SYN, the loop was 7% of answering a SYN flood with cookies.
+   */
   ourWindowScale(): number {
-    let shift = 0;
-    while (shift < 14 && 0xffff * 2 ** shift < this.config.rcvBufMax) shift++;
-    return shift;
+    const max = this.config.rcvBufMax;
+    if (max !== this.wscaleFor) {
+      let shift = 0;
+      while (shift < 14 && 0xffff * 2 ** shift < max) shift++;
+      this.wscaleFor = max;
+      this.wscaleShift = shift;
+    }
+    return this.wscaleShift;
   }
 
   /** The MSS we announce on a path with this MTU (RFC 9293 §3.7.1), clamped by TCP_MAXSEG when set. */
@@ -1408,7 +1462,7 @@ export class TcpLayer {
       reuse = -1;
       if (this.lookup(local, port, remote, remotePort) !== undefined) return false;
       if (this.timeWait.size === 0) return true;
-      const tw = this.timeWait.find(local, port, remote, remotePort, TcpLayer.tupleHash(local, port, remote, remotePort));
+      const tw = this.timeWait.find(local, port, remote, remotePort);
       if (tw < 0) return true;
       if (!timeWaitReusable(this.timeWait, tw, this.config.twReuse, bound, now)) return false;
       reuse = tw;

@@ -206,4 +206,16 @@ describe('TimerWheel', () => {
     expect(w.size).toBe(0);
     console.log(`TimerWheel 1e6: schedule ${(t1 - t0).toFixed(0)} ms, expire ${(t2 - t1).toFixed(0)} ms`);
   });
+
+  test('gives its memory back when emptied, in one expire, down to its minimum; pending entries survive the shrink', () => {
+    const w = new TimerWheel<number>();
+    const empty = w.byteSize;
+    for (let i = 0; i < 100_000; i++) w.schedule(t(i), i);
+    expect(w.byteSize).toBeGreaterThan(100_000 * 24);
+    expect(drain(w, 99_989)).toHaveLength(99_990); // ten left: far below a quarter
+    expect(w.byteSize).toBeLessThanOrEqual(64 * 24);
+    expect(drain(w, 1e9).map(([i]) => i)).toEqual([99_990, 99_991, 99_992, 99_993, 99_994, 99_995, 99_996, 99_997, 99_998, 99_999]);
+    expect(w.byteSize).toBeLessThanOrEqual(64 * 24);
+    expect(empty).toBeLessThanOrEqual(64 * 24);
+  });
 });

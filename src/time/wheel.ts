@@ -22,15 +22,16 @@
 //   at or before `now` therefore never returns; that is a bug in the owner.)
 //
 // Design: a binary min-heap over parallel arrays (Float64Array instants, Float64Array schedule
-// sequence numbers for FIFO ties, a plain array of items), growing by doubling and shrinking by
-// halving when three quarters empty. Why not a hierarchical timing wheel as Linux has: Linux's
-// wheel trades exactness for O(1) (timers fire late, at slot granularity, and "next expiry" is a
-// slot boundary), while the simulator needs the exact earliest instant to jump to, which in a
-// wheel means scanning or a secondary index. A heap is exact by construction, O(log n) for both
-// schedule and pop (about 20 levels at 10^6 entries), and costs 24 bytes per entry with no
-// per-entry object. Measured on Node 20 (wheel.test.ts prints it): 10^6 schedules at random
-// instants take about 0.08 s and expiring them all about 0.45 s, under half a microsecond per
-// operation. (A 4-ary variant measured the same, so the simpler binary heap stays.)
+// sequence numbers for FIFO ties, a plain array of items), growing by doubling and shrinking,
+// when three quarters empty, to between a quarter and half full. Why not a hierarchical timing
+// wheel as Linux has: Linux's wheel trades exactness for O(1) (timers fire late, at slot
+// granularity, and "next expiry" is a slot boundary), while the simulator needs the exact
+// earliest instant to jump to, which in a wheel means scanning or a secondary index. A heap is
+// exact by construction, O(log n) for both schedule and pop (about 20 levels at 10^6 entries),
+// and costs 24 bytes per entry with no per-entry object. Measured on Node 20 (wheel.test.ts
+// prints it): 10^6 schedules at random instants take about 0.08 s and expiring them all about
+// 0.45 s, under half a microsecond per operation. (A 4-ary variant measured the same, so the
+// simpler binary heap stays.)
 import type { Instant } from './instant.js';
 
 const MIN_CAPACITY = 16;
@@ -49,6 +50,11 @@ export class TimerWheel<T> {
     this.times = new Float64Array(cap);
     this.seqs = new Float64Array(cap);
     this.items = new Array<T | undefined>(cap);
+  }
+
+  /** Bytes held by the index's arrays (instants, sequence numbers, item pointers), for reports. */
+  get byteSize(): number {
+    return this.times.byteLength + this.seqs.byteLength + this.items.length * 8;
   }
 
   /** The number of pending entries, stale ones included. */
@@ -100,8 +106,14 @@ export class TimerWheel<T> {
       fired++;
       fire(item, at);
     }
-    const cap = this.times.length;
-    if (cap > MIN_CAPACITY * 4 && this.count < cap / 4) this.resize(cap / 2);
+    // Shrink when three quarters empty, straight to the size that leaves it a quarter to half
+    // full: halving once per call left a wheel that emptied in one poll (a server whose
+    // connections all closed) at half its peak size until the next poll, which may never come.
+    let cap = this.times.length;
+    if (cap > MIN_CAPACITY * 4 && this.count < cap / 4) {
+      while (cap > MIN_CAPACITY * 4 && this.count < cap / 4) cap /= 2;
+      this.resize(cap);
+    }
     return fired;
   }
 

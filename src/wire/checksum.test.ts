@@ -1,7 +1,7 @@
 // The Internet checksum (RFC 1071) against the RFC's own example and a naive reference.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { finish, fold, internetChecksum, onesSum, pseudoHeaderSum } from './checksum.js';
+import { finish, fold, internetChecksum, onesSum, onesSumRange, pseudoHeaderSum } from './checksum.js';
 import { IpAddr } from './ip-addr.js';
 
 /** The textbook definition: big-endian 16-bit words, odd byte padded with zero, end-around carry. */
@@ -174,6 +174,19 @@ describe('pseudoHeaderSum', () => {
         ph[39] = nh;
         expect(fold(pseudoHeaderSum(src, dst, nh, len))).toBe(naiveFolded(ph));
       }),
+    );
+  });
+});
+
+describe('onesSumRange', () => {
+  test('equals onesSum over the same range as a view, at every alignment and length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.nat(), fc.nat(), fc.nat(0xffff), (data, a, b, acc) => {
+        const start = data.length === 0 ? 0 : a % (data.length + 1);
+        const end = start + (data.length - start === 0 ? 0 : b % (data.length - start + 1));
+        expect(fold(onesSumRange(data, start, end, acc))).toBe(fold(onesSum(data.subarray(start, end), acc)));
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -13,18 +13,27 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Adds the bytes, as big-endian 16-bit words, to the unfolded sum `acc`; returns the new sum. */
 export function onesSum(bytes: Uint8Array, acc = 0): number {
-  const n = bytes.length;
-  let i = 0;
+  return onesSumRange(bytes, 0, bytes.length, acc);
+}
+
+/**
+ * Adds `bytes[start, end)`, as big-endian 16-bit words from `start`, to the unfolded sum `acc`;
+ * returns the new sum. The same as `onesSum(bytes.subarray(start, end), acc)` without the view,
+ * for the per-segment paths that checksum part of a frame.
+ */
+export function onesSumRange(bytes: Uint8Array, start: number, end: number, acc = 0): number {
+  const n = end - start;
+  let i = start;
   let be = acc;
-  const off = bytes.byteOffset;
+  const off = bytes.byteOffset + start;
   if (n >= WIDE_THRESHOLD && (off & 1) === 0) {
     // Reach 4-byte alignment with at most one 16-bit word.
     if ((off & 3) !== 0) {
-      be += (bytes[0]! << 8) | bytes[1]!;
-      i = 2;
+      be += (bytes[i]! << 8) | bytes[i + 1]!;
+      i += 2;
     }
-    const words = (n - i) >>> 2;
-    const u32 = new Uint32Array(bytes.buffer, off + i, words);
+    const words = (end - i) >>> 2;
+    const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
     // On a little-endian host each 16-bit half is a byte-swapped network word: swap once at the end.
     let le = 0;
     let k = 0;
@@ -41,8 +50,8 @@ export function onesSum(bytes: Uint8Array, acc = 0): number {
     be += LITTLE_ENDIAN ? ((f & 0xff) << 8) | (f >>> 8) : f;
     i += words << 2;
   }
-  for (; i + 1 < n; i += 2) be += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (i < n) be += bytes[i]! << 8; // odd trailing byte, padded with zero (RFC 1071 §1)
+  for (; i + 1 < end; i += 2) be += (bytes[i]! << 8) | bytes[i + 1]!;
+  if (i < end) be += bytes[i]! << 8; // odd trailing byte, padded with zero (RFC 1071 §1)
   return be;
 }
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { internetChecksum } from './checksum.js';
 import { IpAddr } from './ip-addr.js';
-import { Ecn, IPV4_HEADER_LEN, IpProtocol, emitIpv4, parseIpv4, parseIpv4Quoted, type Ipv4Packet, type Ipv4Repr } from './ipv4.js';
+import { Ecn, IPV4_HEADER_LEN, IpProtocol, emitIpv4, newIpv4Header, parseIpv4, parseIpv4Quoted, readIpv4, type Ipv4Packet, type Ipv4Repr } from './ipv4.js';
 
 /** A UDP datagram from 10.0.0.1 to 10.0.0.2 (checked with Wireshark). */
 const GOLDEN = Uint8Array.of(
@@ -257,6 +257,48 @@ describe('properties', () => {
       const r = parseIpv4(b);
       if (r.ok) expect(r.value.headerLen + r.value.payload.length).toBeLessThanOrEqual(b.length);
       parseIpv4Quoted(b);
+    }));
+  });
+
+  test('readIpv4 at an offset agrees with parseIpv4, values and errors alike', () => {
+    const h = newIpv4Header();
+    const bytesArb = fc.oneof(
+      fc.tuple(repr, fc.integer({ min: 0, max: 6 })).map(([r, pad]) => {
+        const b = new Uint8Array(IPV4_HEADER_LEN + r.payloadLen + pad);
+        emitIpv4(r, b);
+        return b;
+      }),
+      fc.uint8Array({ maxLength: 60 }).map((b) => {
+        if (b.length > 0) b[0] = 0x40 | (b[0]! & 0x0f);
+        return b;
+      }),
+    );
+    fc.assert(fc.property(bytesArb, fc.integer({ min: 0, max: 20 }), fc.boolean(), (b, at, verify) => {
+      const frame = new Uint8Array(at + b.length).fill(0x5a);
+      frame.set(b, at);
+      const want = parseIpv4(b, verify);
+      const e = readIpv4(frame, at, b.length, verify, h);
+      if (!want.ok) {
+        expect(e).toBe(want.error);
+        return;
+      }
+      expect(e).toBeUndefined();
+      const p = want.value;
+      expect(h).toEqual({
+        headerLen: p.headerLen, totalLen: p.headerLen + p.payloadLen, protocol: p.protocol, ttl: p.ttl, dscp: p.dscp, ecn: p.ecn,
+        identification: p.identification, dontFragment: p.dontFragment, moreFragments: p.moreFragments, fragmentOffset: p.fragmentOffset,
+      });
+    }), { numRuns: 2000 });
+  });
+
+  test('emitIpv4 at an offset writes the same 20 bytes there and nothing else', () => {
+    fc.assert(fc.property(repr, fc.integer({ min: 0, max: 20 }), (r, at) => {
+      const want = new Uint8Array(IPV4_HEADER_LEN);
+      emitIpv4(r, want);
+      const buf = new Uint8Array(at + IPV4_HEADER_LEN + 4).fill(0xa5);
+      emitIpv4(r, buf, at);
+      expect([...buf.subarray(at, at + IPV4_HEADER_LEN)]).toEqual([...want]);
+      expect([...buf.subarray(0, at), ...buf.subarray(at + IPV4_HEADER_LEN)]).toEqual(new Array(at + 4).fill(0xa5));
     }));
   });
 });

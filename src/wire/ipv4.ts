@@ -68,6 +68,33 @@ export interface Ipv4Packet extends Ipv4Repr {
 }
 
 /**
+ * An IPv4 header read in place by `readIpv4`: the values, but neither the addresses as objects
+ * nor the payload as a view (they stay in the buffer: source at +12, destination at +16, payload
+ * at +headerLen), so the IP layer can fill one of these per stack and reuse it for every packet.
+ */
+export interface Ipv4Header extends Omit<Ipv4Repr, 'src' | 'dst' | 'payloadLen'> {
+  /** IHL × 4: 20 plus any options. */
+  headerLen: number;
+  /** The Total Length field: header plus payload, never beyond the bytes present (checked). */
+  totalLen: number;
+}
+
+/** A blank `Ipv4Header` for `readIpv4` to fill. */
+export function newIpv4Header(): Ipv4Header {
+  return { headerLen: 0, totalLen: 0, protocol: 0, ttl: 0, dscp: 0, ecn: 0, identification: 0, dontFragment: false, moreFragments: false, fragmentOffset: 0 };
+}
+
+/**
+ * Validates the IPv4 header of the datagram at `b[off, off + len)` exactly as `parseIpv4` does
+ * (same checks, same order, same errors) and fills `out`; returns undefined when it is valid,
+ * otherwise the reason (and `out` is unspecified). Allocates nothing: the hot path of the IP
+ * layer, which reads the addresses from the bytes itself.
+ */
+export function readIpv4(b: Uint8Array, off: number, len: number, verifyChecksum: boolean, out: Ipv4Header): WireError | undefined {
+  return check(b, off, len, verifyChecksum, false, out);
+}
+
+/**
  * Parses and validates an IPv4 header (RFC 1122 §3.2.1.1-2: version 4, a verified checksum,
  * sane lengths). The payload ends at the total length: "the total length field ... includes
  * header and data" (RFC 791 §3.1), so bytes beyond it are link padding and dropped here.
@@ -87,58 +114,80 @@ export function parseIpv4Quoted(bytes: Uint8Array): Result<Ipv4Packet, WireError
   return parse(bytes, false, true);
 }
 
+// One header for `parse` to validate into before it builds its result (parse never re-enters).
+const PARSE_SCRATCH = newIpv4Header();
+
 function parse(b: Uint8Array, verifyChecksum: boolean, quoted: boolean): Result<Ipv4Packet, WireError> {
-  if (b.length < IPV4_HEADER_LEN) return err('truncated');
-  const vihl = b[0]!;
-  if (vihl >>> 4 !== 4) return err('bad-version');
-  const headerLen = (vihl & 0x0f) * 4;
-  if (headerLen < IPV4_HEADER_LEN || headerLen > b.length) return err('bad-header-length');
-  // The checksum covers the header only, options included (RFC 791 §3.1).
-  if (verifyChecksum && finish(headerSum(b, headerLen)) !== 0) return err('bad-checksum');
-  const totalLen = getU16(b, 2);
-  if (totalLen < headerLen || (!quoted && totalLen > b.length)) return err('bad-total-length');
-  const frag = getU16(b, 6);
-  // The reserved flag bit (0x8000) is ignored on receipt, as Linux does: RFC 791 only says it
-  // "must be zero", and a receiver rejecting it would gain nothing.
+  const h = PARSE_SCRATCH;
+  const e = check(b, 0, b.length, verifyChecksum, quoted, h);
+  if (e !== undefined) return err(e);
   return ok({
     src: IpAddr.read(b, 12, 4),
     dst: IpAddr.read(b, 16, 4),
-    protocol: b[9]!,
-    ttl: b[8]!,
-    dscp: b[1]! >>> 2,
-    ecn: b[1]! & 0b11,
-    identification: getU16(b, 4),
-    dontFragment: (frag & FLAG_DF) !== 0,
-    moreFragments: (frag & FLAG_MF) !== 0,
-    fragmentOffset: (frag & 0x1fff) * 8,
-    payloadLen: totalLen - headerLen,
-    headerLen,
-    payload: b.subarray(headerLen, Math.min(totalLen, b.length)),
+    protocol: h.protocol,
+    ttl: h.ttl,
+    dscp: h.dscp,
+    ecn: h.ecn,
+    identification: h.identification,
+    dontFragment: h.dontFragment,
+    moreFragments: h.moreFragments,
+    fragmentOffset: h.fragmentOffset,
+    payloadLen: h.totalLen - h.headerLen,
+    headerLen: h.headerLen,
+    payload: b.subarray(h.headerLen, Math.min(h.totalLen, b.length)),
   });
 }
 
-/**
- * Writes a 20-byte header (no options) at the start of `out`, checksum included; allocates
- * nothing. The payload (`repr.payloadLen` bytes) is the caller's, already in place at
- * `out[20..]`, and is not read: the IPv4 checksum covers only the header.
- */
-export function emitIpv4(repr: Ipv4Repr, out: Uint8Array): void {
-  out[0] = 0x45; // version 4, IHL 5
-  out[1] = (repr.dscp << 2) | (repr.ecn & 0b11);
-  setU16(out, 2, IPV4_HEADER_LEN + repr.payloadLen);
-  setU16(out, 4, repr.identification);
-  setU16(out, 6, (repr.dontFragment ? FLAG_DF : 0) | (repr.moreFragments ? FLAG_MF : 0) | ((repr.fragmentOffset >>> 3) & 0x1fff));
-  out[8] = repr.ttl;
-  out[9] = repr.protocol;
-  setU16(out, 10, 0);
-  repr.src.write(out, 12);
-  repr.dst.write(out, 16);
-  setU16(out, 10, finish(headerSum(out, IPV4_HEADER_LEN)));
+/** The checks of RFC 1122 §3.2.1.1-2 over `b[off, off + len)`, filling `h`; `quoted` lets the total length exceed the bytes present. */
+function check(b: Uint8Array, off: number, len: number, verifyChecksum: boolean, quoted: boolean, h: Ipv4Header): WireError | undefined {
+  if (len < IPV4_HEADER_LEN) return 'truncated';
+  const vihl = b[off]!;
+  if (vihl >>> 4 !== 4) return 'bad-version';
+  const headerLen = (vihl & 0x0f) * 4;
+  if (headerLen < IPV4_HEADER_LEN || headerLen > len) return 'bad-header-length';
+  // The checksum covers the header only, options included (RFC 791 §3.1).
+  if (verifyChecksum && finish(headerSum(b, off, headerLen)) !== 0) return 'bad-checksum';
+  const totalLen = getU16(b, off + 2);
+  if (totalLen < headerLen || (!quoted && totalLen > len)) return 'bad-total-length';
+  const frag = getU16(b, off + 6);
+  // The reserved flag bit (0x8000) is ignored on receipt, as Linux does: RFC 791 only says it
+  // "must be zero", and a receiver rejecting it would gain nothing.
+  const tos = b[off + 1]!;
+  h.headerLen = headerLen;
+  h.totalLen = totalLen;
+  h.protocol = b[off + 9]!;
+  h.ttl = b[off + 8]!;
+  h.dscp = tos >>> 2;
+  h.ecn = tos & 0b11;
+  h.identification = getU16(b, off + 4);
+  h.dontFragment = (frag & FLAG_DF) !== 0;
+  h.moreFragments = (frag & FLAG_MF) !== 0;
+  h.fragmentOffset = (frag & 0x1fff) * 8;
+  return undefined;
 }
 
-/** The unfolded one's complement sum of the first `len` (even, <= 60) bytes, without a subarray. */
-function headerSum(b: Uint8Array, len: number): number {
+/**
+ * Writes a 20-byte header (no options) at `out[off..]` (default the start), checksum included;
+ * allocates nothing. The payload (`repr.payloadLen` bytes) is the caller's, already in place
+ * after the header, and is not read: the IPv4 checksum covers only the header.
+ */
+export function emitIpv4(repr: Ipv4Repr, out: Uint8Array, off = 0): void {
+  out[off] = 0x45; // version 4, IHL 5
+  out[off + 1] = (repr.dscp << 2) | (repr.ecn & 0b11);
+  setU16(out, off + 2, IPV4_HEADER_LEN + repr.payloadLen);
+  setU16(out, off + 4, repr.identification);
+  setU16(out, off + 6, (repr.dontFragment ? FLAG_DF : 0) | (repr.moreFragments ? FLAG_MF : 0) | ((repr.fragmentOffset >>> 3) & 0x1fff));
+  out[off + 8] = repr.ttl;
+  out[off + 9] = repr.protocol;
+  setU16(out, off + 10, 0);
+  repr.src.write(out, off + 12);
+  repr.dst.write(out, off + 16);
+  setU16(out, off + 10, finish(headerSum(out, off, IPV4_HEADER_LEN)));
+}
+
+/** The unfolded one's complement sum of the `len` (even, <= 60) bytes at `off`, without a subarray. */
+function headerSum(b: Uint8Array, off: number, len: number): number {
   let s = 0;
-  for (let i = 0; i < len; i += 2) s += getU16(b, i);
+  for (let i = off; i < off + len; i += 2) s += getU16(b, i);
   return s;
 }

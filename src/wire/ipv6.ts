@@ -96,14 +96,14 @@ export function parseIpv6Extensions(nextHeader: number, bytes: Uint8Array): Resu
   return walk(nextHeader, bytes, 0, bytes.length, false);
 }
 
-/** Writes the 40-byte fixed header at the start of `out`; allocates nothing. The payload is already in place at `out[40..]` and is not touched. */
-export function emitIpv6(repr: Ipv6Repr, out: Uint8Array): void {
-  setU32(out, 0, (6 << 28) | (repr.dscp << 22) | ((repr.ecn & 0b11) << 20) | (repr.flowLabel & 0xfffff));
-  setU16(out, 4, repr.payloadLen);
-  out[6] = repr.nextHeader;
-  out[7] = repr.hopLimit;
-  repr.src.write(out, 8);
-  repr.dst.write(out, 24);
+/** Writes the 40-byte fixed header at `out[off..]` (default the start); allocates nothing. The payload is already in place after it and is not touched. */
+export function emitIpv6(repr: Ipv6Repr, out: Uint8Array, off = 0): void {
+  setU32(out, off, (6 << 28) | (repr.dscp << 22) | ((repr.ecn & 0b11) << 20) | (repr.flowLabel & 0xfffff));
+  setU16(out, off + 4, repr.payloadLen);
+  out[off + 6] = repr.nextHeader;
+  out[off + 7] = repr.hopLimit;
+  repr.src.write(out, off + 8);
+  repr.dst.write(out, off + 24);
 }
 
 function parse(b: Uint8Array, quoted: boolean): Result<Ipv6Packet, WireError> {

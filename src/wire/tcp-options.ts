@@ -12,11 +12,12 @@
 //
 // Allocation: parsing allocates only what options carry, copied out of the frame (a `SackBlock`
 // array and its blocks, a cookie `Uint8Array`), so the repr stays valid after the driver reuses
-// the frame buffer. Emitting allocates nothing.
+// the frame buffer; a parser that owns its repr can lend a `TcpOptionScratch` so the timestamp
+// and SACK blocks are reused too. Emitting allocates nothing.
 import type { Seq } from '../tcp/seq.js';
 import type { WireError } from './error.js';
 import { getU16, getU32, setU32 } from './net-order.js';
-import type { SackBlock, TcpOptions } from './tcp.js';
+import type { SackBlock, TcpOptions, TcpTimestamp } from './tcp.js';
 
 /** The largest option area: a 4-bit data offset allows 60 header bytes, 20 of them fixed (RFC 9293 §3.1). */
 export const TCP_MAX_OPTIONS = 40;
@@ -82,8 +83,28 @@ export function emptyTcpOptions(): TcpOptions {
 }
 
 /**
+ * Storage a parser that owns its repr can lend `parseTcpOptions` for what options carry: the
+ * timestamp and the SACK blocks are then written into these objects instead of fresh ones (one
+ * object per timestamped segment, an array and its blocks per SACK, in the profile of a bulk
+ * transfer). What a parse with a scratch returns is valid until the next parse with it.
+ */
+export class TcpOptionScratch {
+  /** The timestamp of the last segment parsed with this scratch. */
+  readonly timestamp: TcpTimestamp = { tsval: 0, tsecr: 0 };
+  private readonly blocks: readonly SackBlock[] = [0, 1, 2, 3].map(() => ({ left: 0 as Seq, right: 0 as Seq }));
+  // One array per block count, each a prefix of `blocks`, made once.
+  private readonly views: readonly SackBlock[][] = [0, 1, 2, 3, 4].map((k) => this.blocks.slice(0, k));
+
+  /** `n` (1 to 4) reused blocks as an array of length `n`. */
+  sackBlocks(n: number): SackBlock[] {
+    return this.views[n]!;
+  }
+}
+
+/**
  * Parses the option area `bytes[start, end)` into `o` (which the caller has reset); returns
- * undefined on success or 'bad-option' when the option list cannot be walked.
+ * undefined on success or 'bad-option' when the option list cannot be walked. With `scratch`,
+ * the timestamp and SACK blocks are written into its objects (see `TcpOptionScratch`).
  *
  * Policies, each the same as Linux's tcp_parse_options (net/ipv4/tcp_input.c) unless marked:
  * - EOL ends the list; bytes after it are padding and are not looked at (RFC 9293 §3.2).
@@ -95,7 +116,7 @@ export function emptyTcpOptions(): TcpOptions {
  *   length. RFC 9293 §3.1: "A TCP implementation MUST (MUST-6) ignore without error any TCP
  *   Option it does not implement, assuming that the option has a length field."
  */
-export function parseTcpOptions(bytes: Uint8Array, start: number, end: number, o: TcpOptions): WireError | undefined {
+export function parseTcpOptions(bytes: Uint8Array, start: number, end: number, o: TcpOptions, scratch?: TcpOptionScratch): WireError | undefined {
   let i = start;
   while (i < end) {
     const kind = bytes[i]!;
@@ -138,6 +159,17 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number, o
         // area is at most 40 bytes.
         const n = (len - LEN_SACK_BASE) >>> 3;
         if (n === 0 || len !== LEN_SACK_BASE + n * LEN_SACK_PER_BLOCK) break;
+        if (scratch !== undefined) {
+          const blocks = scratch.sackBlocks(n);
+          for (let k = 0; k < n; k++) {
+            const p = body + k * LEN_SACK_PER_BLOCK;
+            const b = blocks[k]!;
+            b.left = (getU32(bytes, p) | 0) as Seq; // signed (src/tcp/seq.ts)
+            b.right = (getU32(bytes, p + 4) | 0) as Seq;
+          }
+          o.sack = blocks;
+          break;
+        }
         const blocks: SackBlock[] = new Array<SackBlock>(n);
         for (let k = 0; k < n; k++) {
           const p = body + k * LEN_SACK_PER_BLOCK;
@@ -148,7 +180,16 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number, o
       }
       case TcpOptionKind.TIMESTAMP:
         // RFC 7323 §3.2: "Kind: 8 Length: 10 bytes", then TSval and TSecr, 4 bytes each.
-        if (len === LEN_TIMESTAMP) o.timestamp = { tsval: getU32(bytes, body), tsecr: getU32(bytes, body + 4) };
+        if (len === LEN_TIMESTAMP) {
+          if (scratch !== undefined) {
+            const t = scratch.timestamp;
+            t.tsval = getU32(bytes, body);
+            t.tsecr = getU32(bytes, body + 4);
+            o.timestamp = t;
+          } else {
+            o.timestamp = { tsval: getU32(bytes, body), tsecr: getU32(bytes, body + 4) };
+          }
+        }
         break;
       case TcpOptionKind.FAST_OPEN:
         parseFastOpen(bytes, body, len - LEN_TFO_BASE, false, o);

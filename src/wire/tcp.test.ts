@@ -12,11 +12,14 @@ import {
   TCP_MAX_OPTIONS,
   TCP_MIN_HEADER,
   TcpFlag,
+  TcpOptionScratch,
   emitTcp,
+  emitTcpHeader,
   emittedSackBlocks,
   flagsToString,
   hasFlag,
   parseTcp,
+  parseTcpAt,
   tcpHeaderLength,
   tcpOptionsLength,
   tcpSegmentLength,
@@ -642,5 +645,71 @@ describe('properties', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('in place: parseTcpAt and emitTcpHeader (the stack\'s own paths)', () => {
+  const pseudoArb = fc.constantFrom(undefined, TO_SERVER, V6_PSEUDO);
+
+  test('emitTcpHeader writes the same bytes as emitTcp, at any offset, leaving the rest alone', () => {
+    fc.assert(
+      fc.property(reprArb, pseudoArb, fc.integer({ min: 0, max: 7 }), (r, pseudo, at) => {
+        const hlen = tcpHeaderLength(r.options);
+        const want = new Uint8Array(hlen + r.payload.length);
+        emitTcp(r, want, pseudo);
+        const buf = new Uint8Array(at + hlen + r.payload.length + 3).fill(0xa5);
+        buf.set(r.payload, at + hlen); // the payload laid out first, as the TCP layer does
+        const n = emitTcpHeader({ ...r, payload: EMPTY }, buf, at, r.payload.length, pseudo?.src, pseudo?.dst ?? V4_SERVER);
+        expect(n).toBe(want.length);
+        expect([...buf.subarray(at, at + n)]).toEqual([...want]); // every header byte written: no 0xa5 left
+        expect([...buf.subarray(0, at), ...buf.subarray(at + n)]).toEqual(new Array(at + 3).fill(0xa5));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('parseTcpAt agrees with parseTcp on valid and arbitrary segments, values and errors alike', () => {
+    const scratch = new TcpOptionScratch();
+    const out = repr({});
+    const segArb = fc.oneof(
+      fc.tuple(reprArb, pseudoArb).map(([r, pseudo]) => {
+        const b = new Uint8Array(tcpHeaderLength(r.options) + r.payload.length);
+        emitTcp(r, b, pseudo);
+        return { b, pseudo };
+      }),
+      fc.tuple(fc.uint8Array({ maxLength: 80 }), pseudoArb).map(([b, pseudo]) => ({ b, pseudo })),
+    );
+    fc.assert(
+      fc.property(segArb, fc.integer({ min: 0, max: 5 }), fc.boolean(), ({ b, pseudo }, at, corrupt) => {
+        const seg = b.slice();
+        if (corrupt && seg.length > 0) seg[seg.length >> 1] = seg[seg.length >> 1]! ^ 0x40;
+        const frame = new Uint8Array(at + seg.length + 4).fill(0xee);
+        frame.set(seg, at);
+        const want = parseTcp(seg, pseudo);
+        const error = parseTcpAt(frame, at, seg.length, pseudo?.src, pseudo?.dst ?? V4_SERVER, out, scratch);
+        if (!want.ok) {
+          expect(error).toBe(want.error);
+          return;
+        }
+        expect(error).toBeUndefined();
+        expect({ ...out, payload: [...out.payload] }).toEqual({ ...want.value, payload: [...want.value.payload] });
+        if (out.payload.length > 0) expect(out.payload.buffer).toBe(frame.buffer); // a view of the frame, not a copy
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('with a scratch, the timestamp and SACK blocks are the scratch\'s objects, refilled per segment', () => {
+    const scratch = new TcpOptionScratch();
+    const out = repr({});
+    expect(parseTcpAt(SACK_GOLDEN, 0, SACK_GOLDEN.length, TO_CLIENT.src, TO_CLIENT.dst, out, scratch)).toBeUndefined();
+    expect(out.options.sack).toEqual(SACK_BLOCKS);
+    const blocks = out.options.sack;
+    const ts = out.options.timestamp;
+    expect(parseTcpAt(SACK_GOLDEN, 0, SACK_GOLDEN.length, undefined, V4_SERVER, out, scratch)).toBeUndefined();
+    expect(out.options.sack).toBe(blocks);
+    expect(out.options.timestamp).toBe(ts);
+    expect(parseTcpAt(SYN_GOLDEN, 0, SYN_GOLDEN.length, undefined, V4_SERVER, out, scratch)).toBeUndefined();
+    expect(out.options.sack).toBeUndefined();
   });
 });

@@ -7,10 +7,10 @@
 import type { Seq } from '../tcp/seq.js';
 import type { IpAddr } from './ip-addr.js';
 import { type Err, type Result, err, ok } from '../util/result.js';
-import { finish, fold, onesSum, pseudoHeaderSum } from './checksum.js';
+import { finish, fold, onesSum, onesSumRange, pseudoHeaderSum } from './checksum.js';
 import type { WireError } from './error.js';
 import { getU16, getU32, placeAt, setU16, setU32 } from './net-order.js';
-import { emitTcpOptions, emptyTcpOptions, parseTcpOptions, resetTcpOptions, tcpOptionsLength } from './tcp-options.js';
+import { type TcpOptionScratch, emitTcpOptions, emptyTcpOptions, parseTcpOptions, resetTcpOptions, tcpOptionsLength } from './tcp-options.js';
 
 export {
   TCP_MAX_OPTIONS,
@@ -19,6 +19,7 @@ export {
   TFO_COOKIE_MIN,
   TFO_EXPERIMENTAL_MAGIC,
   TcpOptionKind,
+  TcpOptionScratch,
   emitTcpOptions,
   emittedSackBlocks,
   emptyTcpOptions,
@@ -160,6 +161,37 @@ export function parseTcp(bytes: Uint8Array, pseudo: PseudoHeader | undefined, ou
   return ok(r);
 }
 
+/** The payload of a segment that carries none: shared, since a zero-length array cannot be written through. */
+const NO_PAYLOAD = new Uint8Array(0);
+
+/**
+ * `parseTcp` for the stack's own receive path: the segment is `buf[off, off + len)` (the frame
+ * the IP layer got, read in place), the pseudo-header addresses come as two arguments (`src`
+ * undefined: the link offloads the checksum), and the result is the error or undefined (`out`
+ * then holds the segment). The same checks in the same order as `parseTcp`. `out.payload` is
+ * one view of the frame, or a shared empty array when there is no payload; with `scratch` the
+ * timestamp and SACK blocks are reused objects (`TcpOptionScratch`). Allocates nothing else.
+ */
+export function parseTcpAt(buf: Uint8Array, off: number, len: number, src: IpAddr | undefined, dst: IpAddr, out: TcpRepr, scratch?: TcpOptionScratch): WireError | undefined {
+  if (len < TCP_MIN_HEADER) return 'truncated';
+  const hlen = (buf[off + 12]! >>> 4) << 2;
+  if (hlen < TCP_MIN_HEADER || hlen > len) return 'bad-data-offset';
+  // RFC 9293 §3.1, as in parseTcp: a correct segment, its checksum included, folds to 0xffff.
+  if (src !== undefined && fold(onesSumRange(buf, off, off + len, pseudoHeaderSum(src, dst, PROTO_TCP, len))) !== 0xffff) return 'bad-checksum';
+  resetTcpOptions(out.options);
+  if (hlen > TCP_MIN_HEADER && parseTcpOptions(buf, off + TCP_MIN_HEADER, off + hlen, out.options, scratch) !== undefined) return 'bad-option';
+  out.srcPort = getU16(buf, off);
+  out.dstPort = getU16(buf, off + 2);
+  out.seq = (getU32(buf, off + 4) | 0) as Seq; // signed (src/tcp/seq.ts)
+  out.ack = (getU32(buf, off + 8) | 0) as Seq;
+  out.flags = buf[off + 13]!; // the Rsrvd bits ignored, as in parseTcp
+  out.window = getU16(buf, off + 14);
+  out.urgent = getU16(buf, off + 18);
+  // A view made with the constructor: `subarray` costs about twice as much (its species lookup).
+  out.payload = len > hlen ? new Uint8Array(buf.buffer, buf.byteOffset + off + hlen, len - hlen) : NO_PAYLOAD;
+  return undefined;
+}
+
 /** Bytes the header occupies when `o` is emitted: 20 plus the padded options (at most 60). */
 export function tcpHeaderLength(o: TcpOptions): number {
   return TCP_MIN_HEADER + tcpOptionsLength(o);
@@ -206,6 +238,33 @@ export function emitTcp(r: TcpRepr, out: Uint8Array, pseudo: PseudoHeader | unde
     sum = onesSum(payload, sum);
     setU16(out, 16, finish(sum));
   }
+  return total;
+}
+
+/**
+ * `emitTcp` for a segment laid out in place: writes the header of `r` at `buf[off..]` for a
+ * payload of `payloadLen` bytes that the caller has already put right after it (at `off` plus
+ * `tcpHeaderLength(r.options)`); `r.payload` is not read. The checksum covers pseudo-header,
+ * header and payload when `src` is given (undefined: left zero for a link that offloads it).
+ * Returns the bytes of the segment. No views, no allocation: the send path of the TCP layer.
+ */
+export function emitTcpHeader(r: TcpRepr, buf: Uint8Array, off: number, payloadLen: number, src: IpAddr | undefined, dst: IpAddr): number {
+  const hlen = tcpHeaderLength(r.options);
+  const total = hlen + payloadLen;
+  if (off < 0 || buf.length - off < total) {
+    throw new RangeError(`emitTcpHeader: ${buf.length - off} bytes at offset ${off} cannot hold a ${hlen}-byte header and ${payloadLen}-byte payload`);
+  }
+  setU16(buf, off, r.srcPort);
+  setU16(buf, off + 2, r.dstPort);
+  setU32(buf, off + 4, r.seq);
+  setU32(buf, off + 8, r.ack);
+  buf[off + 12] = (hlen >>> 2) << 4;
+  buf[off + 13] = r.flags;
+  setU16(buf, off + 14, r.window);
+  setU16(buf, off + 16, 0); // checksum, filled below
+  setU16(buf, off + 18, r.urgent);
+  emitTcpOptions(r.options, buf, off + TCP_MIN_HEADER);
+  if (src !== undefined) setU16(buf, off + 16, finish(onesSumRange(buf, off, off + total, pseudoHeaderSum(src, dst, PROTO_TCP, total))));
   return total;
 }
 

@@ -1,14 +1,12 @@
 // What a TIME-WAIT entry costs (Linux: a 168-byte tcp_timewait_sock). Measured with the heap and
 // ArrayBuffer figures of process.memoryUsage() around 100,000 records, after full garbage
-// collections: the record table (timewait.ts) plus one entry each in a timer wheel, as the
-// TcpLayer keeps them; and, end to end, a TcpLayer holding 10,000 connections in TIME-WAIT after
-// their TCBs were released.
+// collections: the record table (timewait.ts), which keeps its records' expiry order itself (the
+// stack's timer wheel holds one entry for the whole table); and, end to end, a TcpLayer holding
+// 10,000 connections in TIME-WAIT after their TCBs were released.
 import { describe, expect, test } from 'vitest';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { TimeWaitTable } from '../../src/tcp/timewait.js';
-import { TcpLayer } from '../../src/tcp/tcp.js';
-import { TimerWheel } from '../../src/time/wheel.js';
 import { IpAddr } from '../../src/wire/ip-addr.js';
 import type { Seq } from '../../src/tcp/seq.js';
 import type { Instant } from '../../src/time/instant.js';
@@ -26,34 +24,44 @@ function used(): number {
 }
 
 describe('TIME-WAIT memory (Linux inet_timewait_sock: 168 bytes)', () => {
-  test('100,000 records with their timer-wheel entries cost at most 200 bytes each', () => {
+  test('100,000 IPv4 records, expiry order included, cost at most 125 bytes each, and give their memory back once expired', () => {
     const N = 100_000;
     const local = IpAddr.from('10.0.0.1');
     const before = used();
     const table = new TimeWaitTable();
-    const wheel = new TimerWheel<number>();
     for (let i = 0; i < N; i++) {
       const remote = IpAddr.v4(0xc6120000 + i);
-      const s = table.add({
-        id: i, local, localPort: 80, remote, remotePort: 40000 + (i % 20000), hash: TcpLayer.tupleHash(local, 80, remote, 40000 + (i % 20000)),
+      table.add({
+        id: i, local, localPort: 80, remote, remotePort: 40000 + (i % 20000),
         sndNxt: (i * 7) as Seq, rcvNxt: (i * 13) as Seq, rcvWnd: 65535, rcvWscale: 7, maxSndWnd: 65535, tsOk: true, tsRecent: i,
         tsRecentAt: (i * 10) as Instant, tsOffset: 12345, deadline: (60e6 + i * 10) as Instant,
       });
-      wheel.schedule((60e6 + i * 10) as Instant, s);
     }
     const after = used();
     const perEntry = (after - before) / N;
     console.log(`TIME-WAIT: ${perEntry.toFixed(1)} bytes per entry (${N} records: table ${(table.byteSize / N).toFixed(1)} B/entry in typed arrays, ` +
-      `the rest the timer wheel); Linux's tcp_timewait_sock is 168 bytes`);
+      `expiry queue included); Linux's tcp_timewait_sock is 168 bytes`);
     expect(table.size).toBe(N);
     // Every record is found again by its 4-tuple.
     for (let i = 0; i < N; i += 997) {
       const remote = IpAddr.v4(0xc6120000 + i);
-      const s = table.find(local, 80, remote, 40000 + (i % 20000), TcpLayer.tupleHash(local, 80, remote, 40000 + (i % 20000)));
+      const s = table.find(local, 80, remote, 40000 + (i % 20000));
       expect(table.id(s)).toBe(i);
+      expect(table.local(s).equals(local) && table.remote(s).equals(remote)).toBe(true);
     }
-    expect(perEntry).toBeLessThanOrEqual(200);
-    expect(wheel.size).toBe(N);
+    expect(perEntry).toBeLessThanOrEqual(125); // 77 bytes a slot and 4 in the queue, at 70% of the capacity grown to
+    expect(table.nextDeadline()).toBe(60e6);
+    let expired = 0;
+    table.expire((60e6 + N * 10) as Instant, (s) => {
+      expect(table.deadline(s)).toBe(60e6 + expired * 10); // in deadline order
+      table.remove(s);
+      expired++;
+    });
+    expect(expired).toBe(N);
+    expect(table.size).toBe(0);
+    expect(table.nextDeadline()).toBeUndefined();
+    expect(table.byteSize).toBeLessThan(10_000); // shrunk back to its minimum
+    expect(used() - before).toBeLessThan((after - before) / 20); // what is left is noise, not the table
   });
 
   test('end to end: a TcpLayer holding 10,000 closed connections in TIME-WAIT keeps a few hundred bytes each, not their TCBs', () => {
@@ -80,9 +88,9 @@ describe('TIME-WAIT memory (Linux inet_timewait_sock: 168 bytes)', () => {
     console.log(`TIME-WAIT end to end: ${perEntry.toFixed(1)} bytes per connection left in TIME-WAIT (${N} in one TcpLayer)`);
     expect(h.tcp.timeWaitCount).toBe(N);
     expect([...h.tcp.connections()].length).toBe(0);
-    // Beyond the record and its wheel entry: the table's spare capacity (it doubles: 16,384 slots
-    // for 10,000 records) and the count of connections on each local port (one Map entry per
-    // ephemeral port here). A TCB left behind would cost several kilobytes.
+    // Beyond the record: the table's spare capacity (it grows by half) and the count of
+    // connections on each local port (one Map entry per ephemeral port here). A TCB left behind
+    // would cost several kilobytes.
     expect(perEntry).toBeLessThanOrEqual(500);
   });
 });

@@ -4,10 +4,9 @@
 import { describe, expect, test } from 'vitest';
 import { Harness, LOCAL, Pair, REMOTE } from '../util/tcp-harness.js';
 import { IpAddr } from '../../src/wire/ip-addr.js';
-import type { Instant } from '../../src/time/instant.js';
+import { type Duration, type Instant, seconds } from '../../src/time/instant.js';
 import type { Seq } from '../../src/tcp/seq.js';
 import { TimeWaitTable, timeWaitReusable } from '../../src/tcp/timewait.js';
-import { TcpLayer } from '../../src/tcp/tcp.js';
 import { portExhaustion } from '../../src/sim/scenarios/defences.js';
 import { SERVER_PORT, finWait2, out, timeWait } from '../tcp/fixtures.js';
 import { tsClock } from '../../src/tcp/output.js';
@@ -27,6 +26,34 @@ describe('TIME-WAIT records (Linux inet_timewait_sock; RFC 9293 §3.10.7.4)', ()
     c.h.advance(60_000);
     expect(c.s.state).toBe('CLOSED');
     expect([c.h.tcp.timeWaitCount, c.h.tcp.counters.TW, c.h.tcp.counters.TimeWaitEntered]).toEqual([0, 1, 1]);
+  });
+
+  test('TIME-WAIT: each record expires exactly 2*MSL after entry, the stack indexing only the earliest; lowering MSL at run time leaves every expiry exact', () => {
+    const h = new Harness();
+    const at = (port: number): number => h.tcp.lookupTimeWait(LOCAL, port, REMOTE, SERVER_PORT)!.deadline;
+    const a = clientTimeWait(h).port;
+    const t0 = h.now;
+    expect(at(a)).toBe(t0 + 60e6);
+    h.advance(10_000);
+    const b = clientTimeWait(h).port;
+    h.advance(5_000); // the connections' own (stale) timer entries pass
+    // The stack wakes for nothing before the first expiry (no work per waiting record).
+    expect(h.tcp.pollAt()).toBe(t0 + 60e6);
+    (h.tcp.config as { msl: Duration }).msl = seconds(5); // as a sysctl would, while records wait
+    const c = clientTimeWait(h).port;
+    expect([at(b), at(c)]).toEqual([t0 + 70e6, t0 + 25e6]);
+    h.advance(5_000);
+    expect(h.tcp.pollAt()).toBe(t0 + 25e6);
+    const expiries: number[] = [];
+    for (const port of [c, a, b]) {
+      h.advanceTo(at(port) - 1);
+      const before = h.tcp.timeWaitCount;
+      h.advanceTo(at(port));
+      expect(h.tcp.lookupTimeWait(LOCAL, port, REMOTE, SERVER_PORT)).toBeUndefined();
+      expiries.push(before - h.tcp.timeWaitCount);
+    }
+    expect(expiries).toEqual([1, 1, 1]);
+    expect(h.tcp.pollAt()).toBeUndefined();
   });
 
   test('TIME-WAIT: ACKs from the record carry the connection\'s timestamps: our clock in TSval, TS.Recent in TSecr (RFC 7323 §3.2, §4.3)', () => {
@@ -161,7 +188,7 @@ describe('tcp_tw_reuse (Linux tcp_twsk_unique)', () => {
     // The loopback rule, on the record itself.
     const t = new TimeWaitTable();
     const rec = (local: IpAddr, remote: IpAddr) => t.add({
-      id: 1, local, localPort: 1, remote, remotePort: 2, hash: TcpLayer.tupleHash(local, 1, remote, 2), sndNxt: 0 as Seq, rcvNxt: 0 as Seq,
+      id: 1, local, localPort: 1, remote, remotePort: 2, sndNxt: 0 as Seq, rcvNxt: 0 as Seq,
       rcvWnd: 0, rcvWscale: 0, maxSndWnd: 0, tsOk: true, tsRecent: 1, tsRecentAt: 0 as Instant, tsOffset: 0, deadline: 60e6 as Instant,
     });
     const lo = rec(IpAddr.from('127.0.0.1'), IpAddr.from('127.0.0.1'));
