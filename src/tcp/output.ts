@@ -10,6 +10,7 @@ import type { Tcb } from './tcb.js';
 import type { TcpLayer, TcpRoute } from './tcp.js';
 import { fastOpenSynData } from './fastopen.js';
 import type { ProbeDecision } from './recovery/rack.js';
+import type { TransmitInfo } from './recovery/controller.js';
 import { synEcnFlags } from './congestion/ecn.js';
 import { assertNever } from '../util/result.js';
 
@@ -459,8 +460,8 @@ function sendRange(tcp: TcpLayer, tcb: Tcb, start: Seq, seqLen: number, now: Ins
   if (dataLen > 0 && seqAdd(start, dataLen) === end) flags |= TcpFlag.PSH;
   if (fin) flags |= TcpFlag.FIN;
   // RFC 3168 §6.1.2, §6.1.5: ECT(0) and CWR on new data only.
-  const ecn = cc.ecnFor(retransmission ? 'retransmission' : 'new-data');
-  if (!emit(tcp, tcb, flags | ecn.flags, start, dataLen, now, ecn.codepoint)) return 0;
+  const kind = retransmission ? 'retransmission' : 'new-data';
+  if (!emit(tcp, tcb, flags | cc.ecn.flags(kind), start, dataLen, now, cc.ecn.codepoint(kind))) return 0;
   if (retransmission) {
     tcp.counters.RetransSegs++;
     tcp.traceRetransmit(tcb, start, dataLen, now);
@@ -478,13 +479,17 @@ function sendRange(tcp: TcpLayer, tcb: Tcb, start: Seq, seqLen: number, now: Ins
     if (dataLen < segmentRoom(tcb)) tcb.sndSml = next; // Linux tcp_minshall_update: the end of a short segment
   }
   if (fin) tcb.finSent = true;
-  const o: { rule?: 1 | 2 | 3 | 4; probe?: boolean; tsval?: number } = { probe };
-  if (rule !== undefined) o.rule = rule;
-  if (tcb.tsOk) o.tsval = tsVal(tcb, now);
+  const o = TRANSMIT;
+  o.rule = rule;
+  o.probe = probe;
+  o.tsval = tcb.tsOk ? tsVal(tcb, now) : undefined;
   cc.onTransmit(now, start, total, o);
   armRetransmit(tcp, tcb, now);
   return total;
 }
+
+// What each transmission tells the controller, filled in place (read by onTransmit, kept by nothing).
+const TRANSMIT: TransmitInfo = { rule: undefined, probe: false, tsval: undefined };
 
 /**
  * The TLP timer fired (RFC 8985 §7.3): send the probe the controller chose, whatever cwnd says,

@@ -57,6 +57,18 @@ export interface ControllerOptions {
   now: Instant;
 }
 
+/** What onTransmit may be told about a transmission (output.ts fills one object in place for every segment). */
+export interface TransmitInfo {
+  /** NextSeg()'s rule when it chose the segment. */
+  rule?: NextSeg['rule'] | undefined;
+  /** A tail loss probe. */
+  probe?: boolean | undefined;
+  /** The segment's TSval, when timestamps are on (Eifel detection). */
+  tsval?: number | undefined;
+}
+
+const NO_TRANSMIT_INFO: TransmitInfo = {};
+
 /** What input.ts knows about one arriving ACK. */
 export interface AckInfo {
   /** SEG.ACK (acceptable: SND.UNA <= SEG.ACK <= SND.NXT). */
@@ -267,7 +279,7 @@ export class CongestionController {
    * A data segment (or FIN) [start, start+len) went out at `now`. `rule` is NextSeg's rule when
    * it chose it; `probe` marks a TLP; `tsval` is the segment's TSval (for Eifel detection).
    */
-  onTransmit(now: Instant, start: Seq, len: number, o: { rule?: NextSeg['rule']; probe?: boolean; tsval?: number } = {}): void {
+  onTransmit(now: Instant, start: Seq, len: number, o: TransmitInfo = NO_TRANSMIT_INFO): void {
     if (len <= 0) return;
     const isRetransmit = seqGt(this.sb.highData, start);
     // The first transmission with nothing in flight tells the algorithm how long the sender was
